@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Sources the scheduler knows how to fetch on its own. */
+export const SCHEDULABLE_SOURCES = ['hf-daily', 'arxiv-oai', 'arxiv-api'] as const;
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((s) => ['1', 'true', 'yes', 'on'].includes(s));
+
+const url = z.string().url();
+
+const schema = z.object({
+  PAPERBOY_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.string().optional(),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  BASE_URL: url.optional(),
+  SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PAPERBOY_DEMO: bool.default(true),
+  PAPERBOY_SCHEDULER: bool.default(true),
+  PAPERBOY_INGEST_SOURCES: csv
+    .pipe(z.array(z.enum(SCHEDULABLE_SOURCES)))
+    .default(['hf-daily', 'arxiv-oai']),
+  PAPERBOY_INGEST_INTERVAL_MINUTES: z.coerce.number().positive().default(60),
+  PAPERBOY_ARXIV_SET: z.string().min(1).default('cs'),
+  PAPERBOY_ARXIV_QUERY: z.string().min(1).default('cat:cs.*'),
+  HF_API_URL: url.default('https://huggingface.co/api/daily_papers'),
+  ARXIV_API_URL: url.default('https://export.arxiv.org/api/query'),
+  ARXIV_OAI_URL: url.default('https://oaipmh.arxiv.org/oai'),
+  PAPERBOY_HTTP_MIN_INTERVAL_MS: z.coerce.number().int().min(0).optional(),
+  PAPERBOY_HTTP_RETRIES: z.coerce.number().int().min(0).max(20).default(4),
+  PAPERBOY_HTTP_BACKOFF_MS: z.coerce.number().int().min(0).default(1000),
+  PAPERBOY_HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),
+});
+
+export interface Config {
+  readonly dataDir: string;
+  readonly database: { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+  readonly host: string;
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly secretKey: string;
+  readonly logLevel: string;
+  readonly demo: boolean;
+  readonly scheduler: boolean;
+  readonly ingest: {
+    readonly sources: readonly (typeof SCHEDULABLE_SOURCES)[number][];
+    readonly intervalMinutes: number;
+    readonly arxivSet: string;
+    readonly arxivQuery: string;
+  };
+  readonly endpoints: { readonly hfDaily: string; readonly arxivApi: string; readonly arxivOai: string };
+  readonly http: {
+    /** Minimum spacing between requests to one host; arXiv asks for 3 s. */
+    readonly arxivMinIntervalMs: number;
+    readonly retries: number;
+    readonly backoffMs: number;
+    readonly timeoutMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function databaseFrom(raw: string | undefined, dataDir: string): Config['database'] {
+  if (!raw) return { kind: 'sqlite', path: path.join(dataDir, 'paperboy.db') };
+  if (/^postgres(ql)?:\/\//i.test(raw)) return { kind: 'postgres', url: raw };
+  const m = /^sqlite:(?:\/\/)?(.+)$/i.exec(raw);
+  if (m?.[1]) return { kind: 'sqlite', path: m[1] === ':memory:' ? ':memory:' : path.resolve(m[1]) };
+  throw new ConfigError(`config: DATABASE_URL must start with sqlite: or postgres:// (got ${JSON.stringify(raw.slice(0, 40))})`);
+}
+
+/** Reads the secret from the data dir, creating it once when absent. */
+function loadOrCreateSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+/**
+ * The one place that reads the environment. Validates everything, names the bad
+ * variable in the error, and returns a frozen, typed object.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`config: invalid environment\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.PAPERBOY_DATA_DIR);
+  const database = databaseFrom(e.DATABASE_URL, dataDir);
+  const config: Config = {
+    dataDir,
+    database,
+    host: e.HOST,
+    port: e.PORT,
+    baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    secretKey: e.SECRET_KEY ?? loadOrCreateSecret(dataDir),
+    logLevel: e.LOG_LEVEL,
+    demo: e.PAPERBOY_DEMO,
+    scheduler: e.PAPERBOY_SCHEDULER,
+    ingest: {
+      sources: e.PAPERBOY_INGEST_SOURCES,
+      intervalMinutes: e.PAPERBOY_INGEST_INTERVAL_MINUTES,
+      arxivSet: e.PAPERBOY_ARXIV_SET,
+      arxivQuery: e.PAPERBOY_ARXIV_QUERY,
+    },
+    endpoints: { hfDaily: e.HF_API_URL, arxivApi: e.ARXIV_API_URL, arxivOai: e.ARXIV_OAI_URL },
+    http: {
+      arxivMinIntervalMs: e.PAPERBOY_HTTP_MIN_INTERVAL_MS ?? 3000,
+      retries: e.PAPERBOY_HTTP_RETRIES,
+      backoffMs: e.PAPERBOY_HTTP_BACKOFF_MS,
+      timeoutMs: e.PAPERBOY_HTTP_TIMEOUT_MS,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

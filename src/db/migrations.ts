@@ -1,0 +1,132 @@
+import type { Dialect, Sql } from './sql.ts';
+
+/**
+ * Ordered, append-only. Each migration has the SQL for every dialect it supports;
+ * never edit one that has shipped: add another.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  postgres?: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'papers, signals, sources, ingest runs, jobs',
+    sqlite: `
+      CREATE TABLE papers (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        arxiv_id TEXT UNIQUE,
+        doi TEXT,
+        title_key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        abstract TEXT NOT NULL DEFAULT '',
+        authors TEXT NOT NULL DEFAULT '[]',
+        categories TEXT NOT NULL DEFAULT '[]',
+        primary_category TEXT,
+        submitted_at TEXT,
+        updated_at TEXT,
+        version INTEGER NOT NULL DEFAULT 0,
+        versions TEXT NOT NULL DEFAULT '[]',
+        journal_ref TEXT,
+        comments TEXT,
+        links TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        modified_at TEXT NOT NULL
+      );
+      CREATE INDEX papers_doi ON papers (doi) WHERE doi IS NOT NULL;
+      CREATE INDEX papers_title_key ON papers (title_key);
+      CREATE INDEX papers_primary_category ON papers (primary_category, submitted_at);
+      CREATE INDEX papers_submitted_at ON papers (submitted_at);
+
+      CREATE TABLE paper_sources (
+        paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        PRIMARY KEY (paper_id, source)
+      ) WITHOUT ROWID;
+      CREATE INDEX paper_sources_source ON paper_sources (source);
+
+      CREATE TABLE signals (
+        id INTEGER PRIMARY KEY,
+        paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value REAL NOT NULL,
+        observed_at TEXT NOT NULL,
+        UNIQUE (paper_id, source, name, observed_at)
+      );
+      CREATE INDEX signals_name_time ON signals (name, observed_at);
+
+      CREATE TABLE ingest_runs (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        idempotency_key TEXT UNIQUE,
+        args TEXT NOT NULL DEFAULT '[]',
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        read INTEGER NOT NULL DEFAULT 0,
+        new INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        errors TEXT NOT NULL DEFAULT '[]',
+        message TEXT
+      );
+      CREATE INDEX ingest_runs_source ON ingest_runs (source, started_at);
+
+      CREATE TABLE jobs (
+        name TEXT PRIMARY KEY,
+        next_run_at TEXT NOT NULL,
+        locked_by TEXT,
+        locked_until TEXT,
+        last_started_at TEXT,
+        last_finished_at TEXT,
+        last_status TEXT,
+        last_message TEXT
+      );
+    `,
+  },
+];
+
+export const latestVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+
+async function ensureTable(sql: Sql): Promise<void> {
+  await sql.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+  );
+}
+
+export async function currentVersion(sql: Sql): Promise<number> {
+  await ensureTable(sql);
+  const row = await sql.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+  return row?.v ?? 0;
+}
+
+/** Applies every pending migration, each in its own transaction. Returns the versions applied. */
+export async function migrate(sql: Sql, dialect: Dialect = sql.dialect): Promise<number[]> {
+  const applied: number[] = [];
+  const from = await currentVersion(sql);
+  if (from > latestVersion) {
+    throw new Error(`db: database schema is version ${from}, newer than this paperboy (${latestVersion}); upgrade paperboy`);
+  }
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    const text = dialect === 'sqlite' ? m.sqlite : m.postgres;
+    if (text === undefined) throw new Error(`db: migration ${m.version} has no ${dialect} version`);
+    await sql.tx(async (tx) => {
+      await tx.exec(text);
+      await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      ]);
+    });
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,36 @@
+/**
+ * The one database interface the store talks to. Implementations: SQLite
+ * (better-sqlite3) now, PostgreSQL later; callers never know which.
+ * Placeholders are `?`, positional.
+ */
+export type Param = string | number | bigint | null | Buffer;
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface RunResult {
+  changes: number;
+}
+
+export interface Sql {
+  readonly dialect: Dialect;
+  all<T>(sql: string, params?: readonly Param[]): Promise<T[]>;
+  get<T>(sql: string, params?: readonly Param[]): Promise<T | undefined>;
+  run(sql: string, params?: readonly Param[]): Promise<RunResult>;
+  /** Several statements, no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
+  tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+}
+
+export interface Database extends Sql {
+  /** Where the data lives, for messages (never includes a password). */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export class DbError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DbError';
+  }
+}

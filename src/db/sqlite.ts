@@ -1,0 +1,127 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DbError, type Database, type Param, type RunResult, type Sql } from './sql.ts';
+
+type Statement = BetterSqlite3.Statement<unknown[]>;
+
+/** A simple FIFO lock: transactions on the single SQLite connection never interleave. */
+class Lock {
+  private tail: Promise<void> = Promise.resolve();
+  held = false;
+  async acquire(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => (release = r));
+    const prev = this.tail;
+    this.tail = prev.then(() => next);
+    await prev;
+    this.held = true;
+    return () => {
+      this.held = false;
+      release();
+    };
+  }
+  /** Resolves once no transaction holds the lock. */
+  async idle(): Promise<void> {
+    while (this.held) await this.tail;
+  }
+}
+
+class SqliteSql implements Sql {
+  readonly dialect = 'sqlite' as const;
+  constructor(
+    protected readonly conn: BetterSqlite3.Database,
+    private readonly cache: Map<string, Statement>,
+    protected readonly lock: Lock,
+    private readonly inTx: boolean,
+  ) {}
+
+  private prepare(sql: string): Statement {
+    let st = this.cache.get(sql);
+    if (!st) {
+      try {
+        st = this.conn.prepare(sql);
+      } catch (err) {
+        throw new DbError(`db: unable to prepare statement: ${(err as Error).message}: ${sql.slice(0, 200)}`, { cause: err });
+      }
+      if (this.cache.size > 500) this.cache.clear();
+      this.cache.set(sql, st);
+    }
+    return st;
+  }
+
+  private async ready(): Promise<void> {
+    if (!this.inTx && this.lock.held) await this.lock.idle();
+  }
+
+  async all<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    await this.ready();
+    return this.prepare(sql).all(...params) as T[];
+  }
+
+  async get<T>(sql: string, params: readonly Param[] = []): Promise<T | undefined> {
+    await this.ready();
+    return this.prepare(sql).get(...params) as T | undefined;
+  }
+
+  async run(sql: string, params: readonly Param[] = []): Promise<RunResult> {
+    await this.ready();
+    const r = this.prepare(sql).run(...params);
+    return { changes: r.changes };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.ready();
+    this.conn.exec(sql);
+  }
+
+  async tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    if (this.inTx) return fn(this); // nested: join the outer transaction
+    const release = await this.lock.acquire();
+    try {
+      this.conn.exec('BEGIN IMMEDIATE');
+      const inner = new SqliteSql(this.conn, this.cache, this.lock, true);
+      try {
+        const result = await fn(inner);
+        this.conn.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.conn.inTransaction) this.conn.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      release();
+    }
+  }
+}
+
+class SqliteDatabase extends SqliteSql implements Database {
+  constructor(
+    conn: BetterSqlite3.Database,
+    readonly description: string,
+  ) {
+    super(conn, new Map(), new Lock(), false);
+  }
+  async close(): Promise<void> {
+    await this.lock.idle();
+    if (this.conn.open) this.conn.close();
+  }
+}
+
+/** Opens (creating if needed) a SQLite database in WAL mode. */
+export function openSqlite(file: string): Database {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  let conn: BetterSqlite3.Database;
+  try {
+    conn = new BetterSqlite3(file);
+  } catch (err) {
+    throw new DbError(`db: unable to open SQLite database ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  conn.pragma('journal_mode = WAL');
+  conn.pragma('synchronous = NORMAL');
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('busy_timeout = 5000');
+  conn.pragma('cache_size = -65536'); // 64 MiB page cache
+  conn.pragma('temp_store = MEMORY');
+  return new SqliteDatabase(conn, `sqlite:${file}`);
+}

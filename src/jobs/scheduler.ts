@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { App } from '../app.ts';
+import { claimJob, ensureJob, finishJob } from '../store/jobs.ts';
+
+export interface JobDefinition {
+  name: string;
+  intervalMs: number;
+  /** How long a claim holds before another process may take the job over. */
+  leaseMs: number;
+  /** Runs the job; `key` is an idempotency key for this interval's slot. Throws or returns a status line. */
+  run(app: App, key: string): Promise<string>;
+}
+
+/**
+ * Durable scheduling: the `jobs` table is the queue. Each tick claims due jobs
+ * with a lease, runs them one at a time, and records the outcome and the next
+ * run. A job never overlaps itself, and a restart picks up where it left off.
+ */
+export class Scheduler {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly app: App,
+    private readonly jobs: readonly JobDefinition[],
+    private readonly tickMs = 15_000,
+  ) {}
+
+  async start(): Promise<void> {
+    const now = this.app.now().toISOString();
+    for (const j of this.jobs) await ensureJob(this.app.db, j.name, now);
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().then(() => undefined, () => undefined).finally(() => {
+        this.running = undefined;
+        this.schedule(this.tickMs);
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** One pass over the jobs: run every due job this process can claim. */
+  async tick(): Promise<string[]> {
+    const ran: string[] = [];
+    for (const job of this.jobs) {
+      if (this.stopped) break;
+      const start = this.app.now();
+      const claimed = await claimJob(this.app.db, job.name, this.owner, start.toISOString(), new Date(start.getTime() + job.leaseMs).toISOString());
+      if (!claimed) continue;
+      ran.push(job.name);
+      const slot = Math.floor(start.getTime() / job.intervalMs);
+      const key = `${job.name}:${new Date(slot * job.intervalMs).toISOString()}`;
+      let status: 'ok' | 'failed' = 'ok';
+      let message: string | null;
+      try {
+        message = await job.run(this.app, key);
+      } catch (err) {
+        status = 'failed';
+        message = (err as Error).message;
+        this.app.log.error({ job: job.name }, `jobs: ${job.name} failed: ${message}`);
+      }
+      const end = this.app.now();
+      const next = new Date((slot + 1) * job.intervalMs);
+      await finishJob(this.app.db, job.name, this.owner, {
+        finishedAt: end.toISOString(),
+        nextRunAt: (next > end ? next : new Date(end.getTime() + job.intervalMs)).toISOString(),
+        status,
+        message,
+      });
+    }
+    return ran;
+  }
+
+  /** Stops claiming; waits for the job in progress to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}
