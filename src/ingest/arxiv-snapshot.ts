@@ -36,7 +36,9 @@ function authorsOf(o: Record<string, unknown>): string[] | undefined {
     for (const a of o.authors_parsed) {
       if (!Array.isArray(a)) continue;
       const [last, first, suffix] = a as unknown[];
-      const parts = [first, last, suffix].filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+      const parts = [first, last, suffix]
+        .filter((x): x is string => typeof x === 'string' && x.trim() !== '')
+        .map((x) => x.replace(/\.\s+-/g, '.-'));
       if (parts.length) names.push(latexToUnicode(parts.join(' ')));
     }
     if (names.length) return names;
