@@ -17,8 +17,24 @@ export const LIMITS = {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFEFF]/g;
 
+// UTF-8 read as Latin-1 ("MÃ¼ller"): a lead byte À-ô followed by continuation bytes.
+const MOJIBAKE = /[\u00C2-\u00F4][\u0080-\u00BF]+/g;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Repairs text that was UTF-8 decoded as Latin-1 somewhere upstream; leaves anything else alone. */
+export function fixMojibake(s: string): string {
+  if (!/[\u00C2-\u00F4][\u0080-\u00BF]/.test(s)) return s;
+  return s.replace(MOJIBAKE, (run) => {
+    try {
+      return utf8.decode(Buffer.from(run, 'latin1'));
+    } catch {
+      return run;
+    }
+  });
+}
+
 function clean(s: string): string {
-  return s.toWellFormed().replace(CONTROL, '');
+  return fixMojibake(s.toWellFormed()).replace(CONTROL, '');
 }
 
 /** One line: every run of white space (including CR/LF) becomes one space. */
