@@ -137,7 +137,7 @@ test('GET /paper/<key> shows the paper escaped; unknown keys are 404 without ref
   });
 });
 
-test('GET /paper/<key> for a DOI key containing "%" (its own link from the list)', { todo: 'server.ts decodes the already-decoded wildcard param again: /paper/doi%3A10.1234%2F50%25off → 500, …%2520… → 404' }, async () => {
+test('GET /paper/<key> for a DOI key containing "%" (its own link from the list)', async () => {
   await withServer(async (server, app) => {
     const file = path.join(app.dir, 'doi.jsonl');
     writeFileSync(
@@ -218,5 +218,17 @@ test('unknown routes are JSON 404s; /healthz answers', async () => {
     const health = await server.inject('/healthz');
     assert.equal(health.statusCode, 200);
     assert.deepEqual(health.json(), { ok: true });
+  });
+});
+
+test('a malformed percent-encoded path is a 4xx in the API error shape, with the security headers', async () => {
+  await withServer(async (server) => {
+    const res = await server.inject('/paper/%');
+    assert.ok(res.statusCode >= 400 && res.statusCode < 500, String(res.statusCode));
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.ok(res.headers['content-security-policy']);
+    const body = res.json<{ error: { code: unknown; message: unknown } }>();
+    assert.equal(typeof body.error.code, 'string');
+    assert.equal(typeof body.error.message, 'string');
   });
 });

@@ -69,7 +69,8 @@ export function readLines(file: string, totalBytes?: number): LineReader {
       raw.on('data', (c) => (bytesRead += c.length));
       const stream = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
       let n = 0;
-      let rest: Buffer = Buffer.alloc(0);
+      // The unfinished line, kept as chunks so a long line is copied once, not once per chunk.
+      let pending: Buffer[] = [];
       const emit = (b: Buffer): Line => {
         n++;
         const end = b.length > 0 && b[b.length - 1] === 0x0d ? b.length - 1 : b.length;
@@ -77,17 +78,27 @@ export function readLines(file: string, totalBytes?: number): LineReader {
         return { n, text: d.valid ? d.text : null };
       };
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        let buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
         let start = 0;
-        let i: number;
-        while ((i = buf.indexOf(0x0a, start)) !== -1) {
-          yield emit(buf.subarray(start, i));
-          start = i + 1;
+        let i = chunk.indexOf(0x0a);
+        if (i === -1) {
+          pending.push(chunk);
+          continue;
         }
-        buf = buf.subarray(start);
-        rest = Buffer.from(buf);
+        if (pending.length) {
+          pending.push(chunk.subarray(0, i));
+          yield emit(Buffer.concat(pending));
+          pending = [];
+          start = i + 1;
+          i = chunk.indexOf(0x0a, start);
+        }
+        while (i !== -1) {
+          yield emit(chunk.subarray(start, i));
+          start = i + 1;
+          i = chunk.indexOf(0x0a, start);
+        }
+        if (start < chunk.length) pending.push(chunk.subarray(start));
       }
-      if (rest.length) yield emit(rest);
+      if (pending.length) yield emit(Buffer.concat(pending));
     },
   };
   return reader;

@@ -30,7 +30,7 @@ function parseBare(s: string): ArxivId | null {
     const month = Number(mm);
     const year = Number(yy);
     if (month < 1 || month > 12) return null;
-    if (year < 7 || (year === 7 && month < 4)) return null; // new scheme starts at 0704
+    if (year < 7 || year > 89 || (year === 7 && month < 4)) return null; // new scheme starts at 0704
     const fiveDigits = year > 14; // 1501 onward uses five digits
     if (fiveDigits !== (num.length === 5)) return null;
     return withVersion(`${yy}${mm}.${num}`, v);
@@ -42,7 +42,7 @@ function parseBare(s: string): ArxivId | null {
     const month = Number(mm);
     const year = Number(yy);
     if (month < 1 || month > 12) return null;
-    if (!(year >= 91 || year <= 7)) return null;
+    if (!(year >= 91 || year < 7 || (year === 7 && month <= 3))) return null; // the old scheme ended in 0703
     return withVersion(`${archive}/${yy}${mm}${num}`, v);
   }
   return null;

@@ -46,11 +46,14 @@ export function parseJsonlLine(text: string, where: string): ParseItem {
     }
   }
   if (typeof o.doi === 'string') rec.doi = o.doi;
-  if (typeof o.url === 'string' && !parseArxivId(o.url)) links.push({ kind: 'other', url: o.url });
+  if (typeof o.url === 'string' && !parseArxivId(o.url)) {
+    links.push({ kind: /^https?:\/\/(www\.)?(github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)\//i.test(o.url) ? 'code' : 'other', url: o.url });
+  }
   const authors = splitAuthors(o.authors);
   if (authors) rec.authors = authors;
   const date = o.date ?? o.published ?? o.submitted;
-  if (typeof date === 'string' || typeof date === 'number') rec.submittedAt = String(date);
+  if (typeof date === 'string') rec.submittedAt = date;
+  else if (typeof date === 'number' && Number.isFinite(date) && Math.abs(date) < 8.64e15) rec.submittedAt = new Date(date).toISOString();
   if (Array.isArray(o.categories)) rec.categories = o.categories.filter((c): c is string => typeof c === 'string');
   else if (typeof o.categories === 'string') rec.categories = o.categories.split(/[\s,]+/);
   if (links.length) rec.links = links;

@@ -9,13 +9,13 @@ const LETTERS: Record<string, string> = {
 };
 
 export function latexToUnicode(s: string): string {
-  if (!s.includes('\\') && !s.includes('{')) return s;
+  if (!s.includes('\\') && !s.includes('{') && !s.includes('~')) return s;
   let out = s
     // \'{a}, {\'a}, \'a, \c{c}, \v{s}
     .replace(/\{?\\(['`^"~=.])\s*\{?([A-Za-z]|\\[ij])\}?\}?/g, (_m, acc: string, ch: string) => compose(ch, acc))
     .replace(/\{?\\([uvHckr])\s*\{([A-Za-z]|\\[ij])\}\}?/g, (_m, acc: string, ch: string) => compose(ch, acc))
     .replace(/\{?\\([uvHckr]) ([A-Za-z])\}?/g, (_m, acc: string, ch: string) => compose(ch, acc))
-    .replace(/\{?\\(ss|ae|AE|oe|OE|aa|AA|o|O|l|L)(?![A-Za-z])\s?\}?/g, (_m, name: string) => LETTERS[name] ?? name);
+    .replace(/\{?\\(ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z])\s?\}?/g, (_m, name: string) => LETTERS[name] ?? name);
   out = out.replace(/[{}]/g, '');
   return out.replace(/\\&/g, '&').replace(/~/g, ' ');
 }

@@ -52,9 +52,22 @@ export function paragraphs(s: string): string {
     .join('\n\n');
 }
 
-function isoDate(v: unknown): string | null {
-  if (typeof v !== 'string' && typeof v !== 'number') return null;
-  const d = new Date(v);
+// ISO 8601 (2024-01-31, 2024-01-31T10:00:00Z) or RFC 2822 (Mon, 2 Apr 2007 19:18:42 GMT).
+const DATE_TEXT = /^(?:\d{4}-\d{2}(?:-\d{2})?(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?|(?:[A-Za-z]{3},?\s+)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}(?:\s+[\d:]+)?(?:\s+(?:GMT|UTC|[+-]\d{4}))?)$/;
+
+/** A date in a form sources really use; free text ("Version 2", "12") is not a date. */
+export function isoDate(v: unknown): string | null {
+  let d: Date;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 1e11) return null; // epoch milliseconds only
+    d = new Date(v);
+  } else if (typeof v === 'string') {
+    const s = v.trim();
+    if (!DATE_TEXT.test(s)) return null;
+    d = new Date(s);
+  } else {
+    return null;
+  }
   const t = d.getTime();
   if (!Number.isFinite(t)) return null;
   const y = d.getUTCFullYear();
@@ -84,15 +97,19 @@ export function cleanUrl(raw: unknown): string | null {
   if (!u.hostname.includes('.') || u.username || u.password) return null;
   const code = CODE_HOSTS.exec(u.hostname);
   if (code) {
-    const parts = u.pathname.split('/').filter(Boolean);
+    const host = code[1]!.toLowerCase();
+    let parts = u.pathname.split('/').filter(Boolean);
+    const dash = parts.indexOf('-'); // gitlab.com/group/sub/repo/-/tree/main
+    // GitLab nests groups; the others are owner/repo.
+    parts = host === 'gitlab.com' ? parts.slice(0, dash === -1 ? parts.length : dash) : parts.slice(0, 2);
     if (parts.length < 2) return null;
-    const repo = (parts[1] ?? '').replace(/\.git$/, '');
-    return `https://${code[1]!.toLowerCase()}/${parts[0]}/${repo}`;
+    parts[parts.length - 1] = parts[parts.length - 1]!.replace(/\.git$/, '');
+    return `https://${host}/${parts.join('/')}`;
   }
   return u.toString();
 }
 
-function linkKindFor(url: string): LinkKind {
+export function linkKindFor(url: string): LinkKind {
   const host = new URL(url).hostname;
   if (CODE_HOSTS.test(host)) return 'code';
   if (/(^|\.)huggingface\.co$/.test(host)) return 'code';

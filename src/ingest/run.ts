@@ -27,7 +27,7 @@ export async function runIngest(app: App, source: SourceName, args: SourceArgs, 
   const src = openSource(source, args, {
     config: app.config,
     now: app.now,
-    log: (msg) => log.warn({ source }, msg),
+    log: (msg) => log.debug({ source }, msg),
   });
   let summary: IngestSummary;
   try {
@@ -45,7 +45,6 @@ export async function runIngest(app: App, source: SourceName, args: SourceArgs, 
     await failRun(db, runId, (err as Error).message, app.now().toISOString());
     throw err;
   }
-  for (const f of summary.failures) log.error({ source, where: f.where }, `ingest: ${f.reason}`);
   await finishRun(db, runId, summary, app.now().toISOString());
   return { summary, alreadyDone: false, runId };
 }

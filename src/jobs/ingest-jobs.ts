@@ -25,7 +25,8 @@ export function ingestJobs(config: Config): JobDefinition[] {
       if (r.alreadyDone) return 'already done for this interval';
       const s = r.summary;
       const line = `${s.read} read, ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.skipped} skipped`;
-      if (s.failures.length) throw new Error(`${s.failures[0]!.where}: ${s.failures[0]!.reason} (${line})`);
+      const f = s.failures[0];
+      if (f) throw new Error(`${f.reason.includes(f.where) ? f.reason : `${f.where}: ${f.reason}`} (${line})`);
       app.log.info({ source, ...s, errors: undefined, failures: undefined }, `ingest: ${source}: ${line}`);
       return line;
     },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { App } from '../app.ts';
-import { claimJob, ensureJob, finishJob } from '../store/jobs.ts';
+import { claimJob, ensureJob, finishJob, renewJob } from '../store/jobs.ts';
 
 export interface JobDefinition {
   name: string;
@@ -59,12 +59,22 @@ export class Scheduler {
       const key = `${job.name}:${new Date(slot * job.intervalMs).toISOString()}`;
       let status: 'ok' | 'failed' = 'ok';
       let message: string | null;
+      // Keep the lease alive while the job runs, so a long run is never taken over.
+      const heartbeat = setInterval(() => {
+        const until = new Date(this.app.now().getTime() + job.leaseMs).toISOString();
+        renewJob(this.app.db, job.name, this.owner, until).catch((err: Error) =>
+          this.app.log.warn({ job: job.name }, `jobs: unable to renew the lease: ${err.message}`),
+        );
+      }, Math.max(1000, job.leaseMs / 3));
+      heartbeat.unref();
       try {
         message = await job.run(this.app, key);
       } catch (err) {
         status = 'failed';
         message = (err as Error).message;
         this.app.log.error({ job: job.name }, `jobs: ${job.name} failed: ${message}`);
+      } finally {
+        clearInterval(heartbeat);
       }
       const end = this.app.now();
       const next = new Date((slot + 1) * job.intervalMs);

@@ -47,3 +47,9 @@ export async function finishJob(
 export async function listJobs(sql: Sql): Promise<JobRow[]> {
   return sql.all<JobRow>('SELECT * FROM jobs ORDER BY name');
 }
+
+/** Extends a held lease; false when this owner no longer holds it. */
+export async function renewJob(sql: Sql, name: string, owner: string, leaseUntil: string): Promise<boolean> {
+  const r = await sql.run('UPDATE jobs SET locked_until = ? WHERE name = ? AND locked_by = ?', [leaseUntil, name, owner]);
+  return r.changes === 1;
+}

@@ -174,10 +174,10 @@ export interface ListOptions {
   offset?: number;
 }
 
-/** Newest first (by submission date, then by when we stored it). */
+/** Newest first by submission date; papers without a date last. */
 export async function listRecent(sql: Sql, opts: ListOptions): Promise<StoredPaper[]> {
   const rows = await sql.all<PaperRow>(
-    `SELECT ${COLUMNS} FROM papers ORDER BY COALESCE(submitted_at, created_at) DESC, id DESC LIMIT ? OFFSET ?`,
+    `SELECT ${COLUMNS} FROM papers ORDER BY submitted_at IS NULL, submitted_at DESC, id DESC LIMIT ? OFFSET ?`,
     [opts.limit, opts.offset ?? 0],
   );
   return rows.map(fromRow);

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { App } from '../app.ts';
 import { countPapers, getPaper, listRecent, type StoredPaper } from '../store/papers.ts';
 import { html, raw, type SafeHtml } from './html.ts';
@@ -28,14 +28,26 @@ function paperItem(p: StoredPaper): SafeHtml {
 ${abs ? html` · <a href="${abs}">arXiv</a>` : ''}${code ? html` · <a href="${code}" rel="nofollow">code</a>` : ''}</div></li>`;
 }
 
-export async function buildServer(app: App): Promise<FastifyInstance> {
-  const server = Fastify({ logger: false, trustProxy: true, bodyLimit: 1 << 20 });
+function securityHeaders(reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'strict-origin-when-cross-origin');
+  reply.header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+}
 
-  server.addHook('onSend', async (_req, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-    reply.header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+export async function buildServer(app: App): Promise<FastifyInstance> {
+  const server = Fastify({
+    logger: false,
+    trustProxy: true,
+    bodyLimit: 1 << 20,
+    // Malformed URLs and the like: the same error shape and headers as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      const r = reply as unknown as FastifyReply;
+      securityHeaders(r);
+      void r.code(400).send({ error: { code: 'bad_request', message: err.message } });
+    },
   });
+
+  server.addHook('onSend', async (_req, reply) => securityHeaders(reply));
 
   server.get('/healthz', async () => ({ ok: true }));
 
@@ -51,7 +63,7 @@ ${papers.length === 50 ? html`<a href="/?page=${pageNo + 1}">Older papers →</a
   });
 
   server.get('/paper/*', async (req, reply) => {
-    const key = decodeURIComponent((req.params as { '*': string })['*']);
+    const key = (req.params as { '*': string })['*']; // already decoded by the router
     const p = await getPaper(app.db, key);
     reply.type('text/html; charset=utf-8');
     if (!p) {

@@ -1,0 +1,556 @@
+/**
+ * `npm run bench:ingest [-- --records N]`: papers/s and peak RSS of `paperboy ingest arxiv-snapshot`
+ * on a synthetic snapshot of N records (default 1,000,000), against bare better-sqlite3 inserts
+ * of the same rows (bench/bare-ingest.ts) in the same run.
+ *
+ * Goal: paperboy ≥ 50% of the bare rate with all indexes maintained; peak RSS < 300 MB.
+ *
+ * Flags (env in brackets):
+ *   --records N      records in the synthetic file [BENCH_RECORDS]            default 1000000
+ *   --seed S         PRNG seed of the synthetic file [BENCH_SEED]             default 1
+ *   --sample FILE    real snapshot lines to resample [BENCH_SAMPLE]           default ../shared/data/arxiv-kaggle/snapshot-first200.jsonl
+ *   --only WHICH     run only `paperboy` or only `bare`
+ *   --cpu-prof       also write a V8 CPU profile of the paperboy process to bench/out/prof/
+ *   --keep           keep the databases (their paths are printed)
+ *   --no-compare     skip the row-by-row comparison of the two databases
+ *
+ * Each measured process is a fresh `node` child, so the two never share a heap or a page cache
+ * of SQLite. Peak RSS is the child's own getrusage(ru_maxrss) (== VmHWM), written at exit by
+ * bench/rss-preload.mjs, cross-checked by sampling /proc/<pid>/status every 100 ms.
+ * The synthetic file is generated once per (records, seed, generator version) and cached in
+ * bench/out/ (git-ignored). Results go to bench/out/ingest.json.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(ROOT, 'bench', 'out');
+/** Bump when the generator's output changes, so cached files are not reused. */
+const GENERATOR_VERSION = 1;
+const GOAL_RATIO = 0.5;
+const GOAL_RSS_MB = 300;
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  records: number;
+  seed: number;
+  sample: string;
+  only: 'paperboy' | 'bare' | undefined;
+  cpuProf: boolean;
+  keep: boolean;
+  compare: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = {
+    records: Number(process.env.BENCH_RECORDS ?? 1_000_000),
+    seed: Number(process.env.BENCH_SEED ?? 1),
+    sample: process.env.BENCH_SAMPLE ?? path.resolve(ROOT, '../shared/data/arxiv-kaggle/snapshot-first200.jsonl'),
+    only: undefined,
+    cpuProf: false,
+    keep: false,
+    compare: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`bench: ${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--records':
+        o.records = Number(value().replace(/[_,]/g, ''));
+        break;
+      case '--seed':
+        o.seed = Number(value());
+        break;
+      case '--sample':
+        o.sample = path.resolve(value());
+        break;
+      case '--only': {
+        const v = value();
+        if (v !== 'paperboy' && v !== 'bare') throw new Error('bench: --only takes paperboy or bare');
+        o.only = v;
+        break;
+      }
+      case '--cpu-prof':
+        o.cpuProf = true;
+        break;
+      case '--keep':
+        o.keep = true;
+        break;
+      case '--no-compare':
+        o.compare = false;
+        break;
+      default:
+        throw new Error(`bench: unknown argument ${JSON.stringify(a)}`);
+    }
+  }
+  if (!Number.isInteger(o.records) || o.records < 1) throw new Error(`bench: --records must be a whole number ≥ 1`);
+  if (!Number.isInteger(o.seed)) throw new Error(`bench: --seed must be a whole number`);
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The synthetic snapshot
+
+/** mulberry32: small, fast, seeded; good enough to pick samples and shuffle words. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface SnapshotVersion {
+  version: string;
+  created: string;
+}
+
+type SnapshotRecord = Record<string, unknown> & {
+  id: string;
+  title: string;
+  doi: string | null;
+  versions: SnapshotVersion[];
+  update_date: string;
+};
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** arXiv's version date format: `Mon, 2 Apr 2007 19:18:42 GMT` (day not zero-padded). */
+function arxivDate(t: number): string {
+  const d = new Date(t);
+  return (
+    `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` +
+    `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} GMT`
+  );
+}
+
+/** New-style ids, 5 digits from 1501 on, this many per month (arXiv gets ~20k a month). */
+const PER_MONTH = 20_000;
+
+function idFor(i: number): { id: string; monthStart: number } {
+  const m = Math.floor(i / PER_MONTH);
+  const year = 15 + Math.floor(m / 12);
+  const month = (m % 12) + 1;
+  if (year > 99) throw new Error('bench: too many records for YYMM.NNNNN ids');
+  return { id: `${pad2(year)}${pad2(month)}.${String((i % PER_MONTH) + 1).padStart(5, '0')}`, monthStart: Date.UTC(2000 + year, month - 1, 1) };
+}
+
+/** Swaps two words of a title, keeping its white space (line breaks and all) where it was. */
+function swapTwoWords(title: string, rnd: () => number): string {
+  const parts = title.split(/(\s+)/);
+  const words: number[] = [];
+  for (let j = 0; j < parts.length; j++) if (parts[j] !== '' && !/^\s+$/.test(parts[j]!)) words.push(j);
+  if (words.length < 4) return title;
+  const a = words[Math.floor(rnd() * words.length)]!;
+  let b = words[Math.floor(rnd() * words.length)]!;
+  if (a === b) b = words[(words.indexOf(a) + 1) % words.length]!;
+  [parts[a], parts[b]] = [parts[b]!, parts[a]!];
+  return parts.join('');
+}
+
+/** Like Python's json.dumps(ensure_ascii=True), as in the real snapshot: non-ASCII as \uXXXX. */
+function asciiJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function syntheticRecord(i: number, src: SnapshotRecord, occurrence: number, rnd: () => number): string {
+  const { id, monthStart } = idFor(i);
+  // Move the version history into the id's month, keeping the gaps between versions.
+  const times = src.versions.map((v) => Date.parse(v.created));
+  const first = times[0] ?? monthStart;
+  const v1 = monthStart + Math.floor(rnd() * 27) * 86_400_000 + (((first % 86_400_000) + 86_400_000) % 86_400_000);
+  const shift = v1 - first;
+  const versions = src.versions.map((v, j) => ({ version: v.version, created: arxivDate((times[j] ?? first) + shift) }));
+  const updated = Date.parse(src.update_date);
+  const lastVersion = (times.at(-1) ?? first) + shift;
+  const updateDate = new Date(Number.isFinite(updated) ? Math.max(updated + shift, lastVersion) : lastVersion).toISOString().slice(0, 10);
+  // Spread keeps the real key order; the overwritten keys stay in place.
+  const rec: SnapshotRecord = {
+    ...src,
+    id,
+    title: `${swapTwoWords(src.title, rnd)}${occurrence ? ` ${occurrence + 1}` : ''}`,
+    // DOIs are (nearly) unique per paper in the real snapshot; keep them unique here too.
+    doi: src.doi ? `${src.doi}.${i}` : src.doi,
+    versions,
+    update_date: updateDate,
+  };
+  return asciiJson(rec);
+}
+
+function loadSample(file: string): SnapshotRecord[] {
+  const out: SnapshotRecord[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const o = JSON.parse(line) as SnapshotRecord;
+    if (typeof o.id !== 'string' || typeof o.title !== 'string' || !Array.isArray(o.versions)) continue;
+    out.push(o);
+  }
+  if (!out.length) throw new Error(`bench: no records in ${file}`);
+  return out;
+}
+
+/** Writes the synthetic file once (streaming, constant memory) and returns its path. */
+function ensureSnapshot(o: Options): string {
+  const file = path.join(OUT, `snapshot-${o.records}-s${o.seed}-g${GENERATOR_VERSION}.jsonl`);
+  if (existsSync(file)) return file;
+  mkdirSync(OUT, { recursive: true });
+  const sample = loadSample(o.sample);
+  const rnd = prng(o.seed);
+  const seen = new Array<number>(sample.length).fill(0);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  const started = performance.now();
+  try {
+    let chunk: string[] = [];
+    let size = 0;
+    for (let i = 0; i < o.records; i++) {
+      const k = Math.floor(rnd() * sample.length);
+      const line = syntheticRecord(i, sample[k]!, seen[k]!++, rnd) + '\n';
+      chunk.push(line);
+      size += line.length;
+      if (size >= 1 << 22) {
+        writeSync(fd, chunk.join(''));
+        chunk = [];
+        size = 0;
+      }
+    }
+    if (chunk.length) writeSync(fd, chunk.join(''));
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  console.log(`generated ${file} (${mb(statSync(file).size)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring a child process
+
+interface Measured {
+  exitCode: number | null;
+  wallSeconds: number;
+  /** getrusage ru_maxrss at exit, from bench/rss-preload.mjs. */
+  peakRssMb: number | null;
+  /** Highest VmHWM/VmRSS seen sampling /proc every 100 ms (a cross-check; may miss the last 100 ms). */
+  sampledPeakRssMb: number | null;
+  cpuSeconds: number | null;
+  /** VmRSS at 10%, 20%, … of the run, to show whether memory grows with the input. */
+  rssTimelineMb: number[];
+  stdout: string;
+  stderr: string;
+}
+
+function procStatus(pid: number): { rssKb: number; hwmKb: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+)/.exec(s);
+    const hwm = /VmHWM:\s+(\d+)/.exec(s);
+    return rss ? { rssKb: Number(rss[1]), hwmKb: hwm ? Number(hwm[1]) : Number(rss[1]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function measure(args: string[], env: NodeJS.ProcessEnv, tmp: string): Promise<Measured> {
+  const rssFile = path.join(tmp, `rss-${Math.random().toString(36).slice(2)}.json`);
+  const preload = path.join(ROOT, 'bench', 'rss-preload.mjs');
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--import', preload, ...args], {
+      cwd: ROOT,
+      env: { ...env, BENCH_RSS_FILE: rssFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (stderr.length > 1 << 20) stderr = stderr.slice(-(1 << 19));
+    });
+    const samples: { t: number; rssKb: number }[] = [];
+    let sampledPeakKb = 0;
+    const timer = setInterval(() => {
+      const s = child.pid ? procStatus(child.pid) : undefined;
+      if (!s) return;
+      sampledPeakKb = Math.max(sampledPeakKb, s.hwmKb, s.rssKb);
+      samples.push({ t: performance.now() - started, rssKb: s.rssKb });
+    }, 100);
+    child.on('error', (err) => {
+      clearInterval(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearInterval(timer);
+      const wall = (performance.now() - started) / 1000;
+      let peakRssMb: number | null = null;
+      let cpuSeconds: number | null = null;
+      try {
+        const r = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRssKb: number; userCpuUs: number; systemCpuUs: number };
+        peakRssMb = r.maxRssKb / 1024;
+        cpuSeconds = (r.userCpuUs + r.systemCpuUs) / 1e6;
+      } catch {
+        // The child died before its exit hook ran; the sampled figure stands alone.
+      }
+      const timeline: number[] = [];
+      for (let d = 1; d <= 10; d++) {
+        const at = (wall * 1000 * d) / 10;
+        let best: { t: number; rssKb: number } | undefined;
+        for (const s of samples) if (s.t <= at) best = s;
+        if (best) timeline.push(Math.round(best.rssKb / 1024));
+      }
+      resolve({
+        exitCode: code,
+        wallSeconds: wall,
+        peakRssMb,
+        sampledPeakRssMb: sampledPeakKb ? sampledPeakKb / 1024 : null,
+        cpuSeconds,
+        rssTimelineMb: timeline,
+        stdout,
+        stderr,
+      });
+    });
+  });
+}
+
+function lastJson<T>(stdout: string): T {
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    throw new Error(`bench: expected a JSON line on stdout, got ${JSON.stringify(stdout.slice(-500))}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two runs
+
+interface CliResult {
+  read: number;
+  new: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  seconds: number;
+  errors: unknown[];
+  failures: unknown[];
+}
+
+interface BareResult {
+  read: number;
+  rows: number;
+  skipped: number;
+  seconds: number;
+  loopSeconds: number;
+  parseSeconds: number;
+  insertSeconds: number;
+  readSeconds: number;
+}
+
+interface RunFigures {
+  records: number;
+  seconds: number;
+  perSecond: number;
+  peakRssMb: number | null;
+  sampledPeakRssMb: number | null;
+  cpuSeconds: number | null;
+  rssTimelineMb: number[];
+  database: string;
+}
+
+function childEnv(dataDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PAPERBOY_DATA_DIR: dataDir, PAPERBOY_DEMO: '0', PAPERBOY_SCHEDULER: '0' };
+  delete env.DATABASE_URL; // always the fresh data dir's own SQLite file
+  delete env.LOG_LEVEL;
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+function figures(m: Measured, records: number, database: string): RunFigures {
+  return {
+    records,
+    seconds: round(m.wallSeconds, 3),
+    perSecond: Math.round(records / m.wallSeconds),
+    peakRssMb: m.peakRssMb === null ? null : round(m.peakRssMb, 1),
+    sampledPeakRssMb: m.sampledPeakRssMb === null ? null : round(m.sampledPeakRssMb, 1),
+    cpuSeconds: m.cpuSeconds === null ? null : round(m.cpuSeconds, 2),
+    rssTimelineMb: m.rssTimelineMb,
+    database,
+  };
+}
+
+async function runPaperboy(o: Options, file: string, tmp: string): Promise<{ figures: RunFigures; cli: CliResult; profile?: string }> {
+  const dataDir = path.join(tmp, 'paperboy-data');
+  const profDir = path.join(OUT, 'prof');
+  const prof = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `paperboy-${o.records}-${Date.now()}.cpuprofile`] : [];
+  if (o.cpuProf) mkdirSync(profDir, { recursive: true });
+  console.log(`paperboy: node bin/paperboy.js ingest arxiv-snapshot ${path.relative(ROOT, file)} --json --no-progress …`);
+  const m = await measure([...prof, 'bin/paperboy.js', 'ingest', 'arxiv-snapshot', file, '--json', '--no-progress'], childEnv(dataDir), tmp);
+  if (m.exitCode !== 0) throw new Error(`bench: paperboy exited with ${m.exitCode}\n${m.stderr.slice(-4000)}`);
+  const cli = lastJson<CliResult>(m.stdout);
+  const database = path.join(dataDir, 'paperboy.db');
+  return {
+    figures: figures(m, cli.new, database),
+    cli,
+    ...(o.cpuProf ? { profile: profDir } : {}),
+  };
+}
+
+async function runBare(file: string, tmp: string): Promise<{ figures: RunFigures; bare: BareResult }> {
+  const database = path.join(tmp, 'bare', 'bare.db');
+  console.log(`bare:     node bench/bare-ingest.ts ${path.relative(ROOT, file)} …`);
+  const m = await measure(['--import', 'tsx', 'bench/bare-ingest.ts', file, database], childEnv(path.join(tmp, 'bare')), tmp);
+  if (m.exitCode !== 0) throw new Error(`bench: bare-ingest exited with ${m.exitCode}\n${m.stderr.slice(-4000)}`);
+  const bare = lastJson<BareResult>(m.stdout);
+  return { figures: figures(m, bare.rows, database), bare };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks on the databases
+
+interface Checks {
+  papers: number;
+  paperSources: number;
+  ok: boolean;
+  /** Papers whose stored columns differ between the paperboy and the bare database (null: not compared). */
+  rowsDiffering: number | null;
+}
+
+const CONTENT_COLUMNS =
+  'key, arxiv_id, doi, title_key, title, abstract, authors, categories, primary_category, submitted_at, updated_at, version, versions, journal_ref, comments, links';
+
+function check(records: number, database: string, bareDatabase: string | undefined): Checks {
+  const db = new BetterSqlite3(database);
+  try {
+    const papers = (db.prepare('SELECT COUNT(*) AS n FROM papers').get() as { n: number }).n;
+    const paperSources = (db.prepare('SELECT COUNT(*) AS n FROM paper_sources').get() as { n: number }).n;
+    let rowsDiffering: number | null = null;
+    if (bareDatabase) {
+      db.prepare('ATTACH DATABASE ? AS bare').run(bareDatabase);
+      rowsDiffering = (
+        db
+          .prepare(
+            `SELECT COUNT(*) AS n FROM (SELECT ${CONTENT_COLUMNS} FROM main.papers EXCEPT SELECT ${CONTENT_COLUMNS} FROM bare.papers)`,
+          )
+          .get() as { n: number }
+      ).n;
+    }
+    return { papers, paperSources, rowsDiffering, ok: papers === records && paperSources === records && (rowsDiffering ?? 0) === 0 };
+  } finally {
+    db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+const fmt = (n: number | null, digits = 0) =>
+  n === null ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const file = ensureSnapshot(o);
+  const fileBytes = statSync(file).size;
+  console.log(`input: ${path.relative(ROOT, file)} — ${fmt(o.records)} records, ${mb(fileBytes)} MB; ${os.cpus().length} CPUs, node ${process.version}`);
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'paperboy-bench-'));
+  try {
+    const bare = o.only === 'paperboy' ? undefined : await runBare(file, tmp);
+    const pb = o.only === 'bare' ? undefined : await runPaperboy(o, file, tmp);
+
+    let checks: Checks | undefined;
+    if (pb) {
+      const compareWith = o.compare && bare ? bare.figures.database : undefined;
+      checks = check(o.records, pb.figures.database, compareWith);
+    }
+
+    const rows: string[][] = [['', 'records', 'seconds', 'papers/s', 'peak RSS MB', '(sampled)', 'CPU s']];
+    const line = (name: string, f: RunFigures) => [
+      name,
+      fmt(f.records),
+      fmt(f.seconds, 1),
+      fmt(f.perSecond),
+      fmt(f.peakRssMb, 0),
+      fmt(f.sampledPeakRssMb, 0),
+      fmt(f.cpuSeconds, 1),
+    ];
+    if (pb) rows.push(line('paperboy', pb.figures));
+    if (bare) rows.push(line('bare better-sqlite3', bare.figures));
+    console.log('\n' + table(rows));
+
+    const ratio = pb && bare ? pb.figures.perSecond / bare.figures.perSecond : undefined;
+    const goals = {
+      ratio: ratio === undefined ? null : ratio >= GOAL_RATIO,
+      rss: pb?.figures.peakRssMb == null ? null : pb.figures.peakRssMb < GOAL_RSS_MB,
+    };
+    if (ratio !== undefined) {
+      console.log(`\npaperboy / bare: ${(ratio * 100).toFixed(1)}% of the bare rate (goal ≥ ${GOAL_RATIO * 100}%: ${goals.ratio ? 'met' : 'NOT met'})`);
+    }
+    if (pb) {
+      console.log(`paperboy peak RSS: ${fmt(pb.figures.peakRssMb, 0)} MB (goal < ${GOAL_RSS_MB} MB: ${goals.rss ? 'met' : 'NOT met'})`);
+      console.log(`paperboy RSS over the run (MB, each 10%): ${pb.figures.rssTimelineMb.join(' ')}`);
+      console.log(`paperboy CLI: ${fmt(pb.cli.read)} read, ${fmt(pb.cli.new)} new, ${fmt(pb.cli.skipped)} skipped, ${pb.cli.seconds} s inside the command`);
+    }
+    if (bare) {
+      const b = bare.bare;
+      console.log(
+        `bare breakdown: parse+normalise ${b.parseSeconds} s, inserts ${b.insertSeconds} s, reading ${b.readSeconds} s, ` +
+          `startup+migrate+close ${round(bare.figures.seconds - b.loopSeconds, 2)} s`,
+      );
+      console.log(`bare RSS over the run (MB, each 10%): ${bare.figures.rssTimelineMb.join(' ')}`);
+    }
+    if (checks) {
+      console.log(
+        `check: papers ${fmt(checks.papers)}, paper_sources ${fmt(checks.paperSources)} (expected ${fmt(o.records)})` +
+          (checks.rowsDiffering === null ? '' : `, rows differing from bare ${fmt(checks.rowsDiffering)}`) +
+          ` — ${checks.ok ? 'ok' : 'FAILED'}`,
+      );
+    }
+    if (pb?.profile) console.log(`CPU profile written to ${path.relative(ROOT, pb.profile)}/`);
+
+    const result = {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: os.cpus().length,
+      input: { file: path.relative(ROOT, file), records: o.records, bytes: fileBytes, seed: o.seed, generator: GENERATOR_VERSION },
+      paperboy: pb ? { ...pb.figures, cli: pb.cli } : null,
+      bare: bare ? { ...bare.figures, breakdown: bare.bare } : null,
+      ratio: ratio === undefined ? null : round(ratio, 4),
+      goals: { ratioAtLeast: GOAL_RATIO, peakRssMbBelow: GOAL_RSS_MB, ratioMet: goals.ratio, rssMet: goals.rss },
+      checks: checks ?? null,
+    };
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(path.join(OUT, 'ingest.json'), JSON.stringify(result, null, 2) + '\n');
+    console.log(`\nwrote ${path.relative(ROOT, path.join(OUT, 'ingest.json'))}`);
+    if (o.keep) console.log(`databases kept in ${tmp}`);
+    if (checks && !checks.ok) process.exitCode = 1;
+  } finally {
+    if (!o.keep) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
