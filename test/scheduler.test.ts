@@ -350,3 +350,36 @@ test('the real ingest job with nothing listening: recorded as failed, the schedu
     await app.close();
   }
 });
+
+test('a run longer than its lease keeps the lease alive, so no one else takes the job over', async () => {
+  const app = await tempApp();
+  const other = await createApp(app.config, { log: createLogger('silent') });
+  try {
+    let release!: () => void;
+    const running = new Promise<void>((r) => (release = r));
+    const slow: JobDefinition = {
+      name: 'slow',
+      intervalMs: HOUR,
+      leaseMs: 1500,
+      async run() {
+        await running;
+        return 'done';
+      },
+    };
+    await ensureJobs(app, [slow]);
+    const first = new Scheduler(app, [slow]);
+    const second = new Scheduler(other, [slow]);
+    const firstTick = first.tick();
+    // Past the original lease (1.5 s): the heartbeat has renewed it, so the second scheduler must not claim.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual(await second.tick(), []);
+    release();
+    assert.deepEqual(await firstTick, ['slow']);
+    const row = await jobRow(app, 'slow');
+    assert.equal(row.last_status, 'ok');
+    assert.equal(row.locked_by, null);
+  } finally {
+    await other.close();
+    await app.close();
+  }
+});
