@@ -1,4 +1,5 @@
 import { latexToUnicode } from './latex.ts';
+import { jsonObjectLine, typeName } from './json-line.ts';
 import { item, skip, type PaperRecord, type PaperVersion, type ParseItem } from './record.ts';
 
 export interface SnapshotFilter {
@@ -13,9 +14,6 @@ export function globToRegExp(globs: readonly string[]): RegExp {
   return new RegExp(`^(?:${parts.join('|')})$`);
 }
 
-function typeName(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-}
 
 function versionsOf(v: unknown): PaperVersion[] {
   if (!Array.isArray(v)) return [];
@@ -56,14 +54,9 @@ export type SnapshotItem = ParseItem | { filtered: true; where: string };
 
 /** One line of the arXiv metadata snapshot (`arxiv-metadata-oai-snapshot.json`). */
 export function parseSnapshotLine(text: string, where: string, filter: SnapshotFilter = {}, catRe?: RegExp): SnapshotItem {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    return skip(where, `invalid JSON: ${(err as Error).message.slice(0, 120)}`);
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return skip(where, `expected a JSON object, got ${typeName(v)}`);
-  const o = v as Record<string, unknown>;
+  const parsed = jsonObjectLine(text, where);
+  if ('skip' in parsed) return parsed.skip;
+  const o = parsed.object;
   if (typeof o.id !== 'string') return skip(where, o.id === undefined ? 'missing id' : `id must be a string, got ${typeName(o.id)}`);
   if (typeof o.title !== 'string') return skip(where, o.title === undefined ? 'missing title' : `title must be a string, got ${typeName(o.title)}`);
   const categories = typeof o.categories === 'string' ? o.categories.split(/\s+/).filter(Boolean) : [];

@@ -1,9 +1,7 @@
 import { normaliseDoi, parseArxivId } from './ids.ts';
+import { jsonObjectLine, typeName } from './json-line.ts';
 import { item, skip, type PaperLink, type PaperRecord, type ParseItem } from './record.ts';
 
-function typeName(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-}
 
 /** "A, B and C" or ["A","B"] → names. */
 export function splitAuthors(v: unknown): string[] | undefined {
@@ -19,14 +17,9 @@ export function splitAuthors(v: unknown): string[] | undefined {
  * `authors` (array or "A, B and C"), `url`, `date`, `categories`, `doi`.
  */
 export function parseJsonlLine(text: string, where: string): ParseItem {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    return skip(where, `invalid JSON: ${(err as Error).message.slice(0, 120)}`);
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return skip(where, `expected a JSON object, got ${typeName(v)}`);
-  const o = v as Record<string, unknown>;
+  const parsed = jsonObjectLine(text, where);
+  if ('skip' in parsed) return parsed.skip;
+  const o = parsed.object;
   if (o.title === undefined || o.title === null) return skip(where, 'missing title');
   if (typeof o.title !== 'string') return skip(where, `title must be a string, got ${typeName(o.title)}`);
   if (o.abstract !== undefined && o.abstract !== null && typeof o.abstract !== 'string') {
