@@ -17,34 +17,13 @@ import { openSqlite } from '../src/db/sqlite.ts';
 import { parseSnapshotLine } from '../src/ingest/arxiv-snapshot.ts';
 import { readLines } from '../src/ingest/files.ts';
 import { normalise } from '../src/ingest/normalise.ts';
-import type { Paper } from '../src/ingest/paper.ts';
+import type { Param } from '../src/db/sql.ts';
+import { toParams } from '../src/store/papers.ts';
 
 const SOURCE = 'arxiv-snapshot';
 const BATCH = 1000;
 
-type Row = (string | number | null)[];
-
-/** The same 16 values, in the same order, as toParams() in src/store/papers.ts. */
-function rowOf(p: Paper): Row {
-  return [
-    p.key,
-    p.arxivId,
-    p.doi,
-    p.titleKey,
-    p.title,
-    p.abstract,
-    JSON.stringify(p.authors),
-    JSON.stringify(p.categories),
-    p.categories[0] ?? null,
-    p.submittedAt,
-    p.updatedAt,
-    p.version,
-    JSON.stringify(p.versions),
-    p.journalRef,
-    p.comments,
-    JSON.stringify(p.links),
-  ];
-}
+type Row = Param[];
 
 async function main(): Promise<void> {
   const [file, dbFile] = process.argv.slice(2);
@@ -89,7 +68,7 @@ async function main(): Promise<void> {
     const t = performance.now();
     const it = parseSnapshotLine(line.text, `${file}:${line.n}`);
     const n = 'filtered' in it || !it.ok ? undefined : normalise(it.where, it.record);
-    if (n?.ok) batch.push(rowOf(n.value.paper));
+    if (n?.ok) batch.push(toParams(n.value.paper));
     else skipped++;
     parseMs += performance.now() - t;
     if (batch.length >= BATCH) flush();

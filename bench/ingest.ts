@@ -10,19 +10,23 @@
  *   --seed S         PRNG seed of the synthetic file [BENCH_SEED]             default 1
  *   --sample FILE    real snapshot lines to resample [BENCH_SAMPLE]           default ../shared/data/arxiv-kaggle/snapshot-first200.jsonl
  *   --only WHICH     run only `paperboy` or only `bare`
+ *   --runs R         rounds of both runs, order alternating [BENCH_RUNS]     default 1; the median rate
+ *                    is reported, and the highest peak RSS
  *   --cpu-prof       also write a V8 CPU profile of the paperboy process to bench/out/prof/
  *   --keep           keep the databases (their paths are printed)
  *   --no-compare     skip the row-by-row comparison of the two databases
  *
  * Each measured process is a fresh `node` child, so the two never share a heap or a page cache
- * of SQLite. Peak RSS is the child's own getrusage(ru_maxrss) (== VmHWM), written at exit by
- * bench/rss-preload.mjs, cross-checked by sampling /proc/<pid>/status every 100 ms.
+ * of SQLite. Peak RSS is the child's ru_maxrss (the high-water mark of its resident set, VmHWM)
+ * as the kernel hands it to wait4(), read through GNU time (`/usr/bin/time -f %M`); without
+ * /usr/bin/time, the figure the child reads itself in its exit hook (bench/rss-preload.mjs, which
+ * also gives the CPU time). Both are cross-checked by sampling /proc/<pid>/status every 100 ms.
  * The synthetic file is generated once per (records, seed, generator version) and cached in
  * bench/out/ (git-ignored). Results go to bench/out/ingest.json.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'bench', 'out');
 /** Bump when the generator's output changes, so cached files are not reused. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const GOAL_RATIO = 0.5;
 const GOAL_RSS_MB = 300;
 
@@ -43,6 +47,7 @@ interface Options {
   seed: number;
   sample: string;
   only: 'paperboy' | 'bare' | undefined;
+  runs: number;
   cpuProf: boolean;
   keep: boolean;
   compare: boolean;
@@ -54,6 +59,7 @@ function parseOptions(argv: string[]): Options {
     seed: Number(process.env.BENCH_SEED ?? 1),
     sample: process.env.BENCH_SAMPLE ?? path.resolve(ROOT, '../shared/data/arxiv-kaggle/snapshot-first200.jsonl'),
     only: undefined,
+    runs: Number(process.env.BENCH_RUNS ?? 1),
     cpuProf: false,
     keep: false,
     compare: true,
@@ -82,6 +88,9 @@ function parseOptions(argv: string[]): Options {
         o.only = v;
         break;
       }
+      case '--runs':
+        o.runs = Number(value());
+        break;
       case '--cpu-prof':
         o.cpuProf = true;
         break;
@@ -96,6 +105,7 @@ function parseOptions(argv: string[]): Options {
     }
   }
   if (!Number.isInteger(o.records) || o.records < 1) throw new Error(`bench: --records must be a whole number ≥ 1`);
+  if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error(`bench: --runs must be a whole number ≥ 1`);
   if (!Number.isInteger(o.seed)) throw new Error(`bench: --seed must be a whole number`);
   return o;
 }
@@ -186,8 +196,9 @@ function syntheticRecord(i: number, src: SnapshotRecord, occurrence: number, rnd
     ...src,
     id,
     title: `${swapTwoWords(src.title, rnd)}${occurrence ? ` ${occurrence + 1}` : ''}`,
-    // DOIs are (nearly) unique per paper in the real snapshot; keep them unique here too.
-    doi: src.doi ? `${src.doi}.${i}` : src.doi,
+    // DOIs are (nearly) unique per paper in the real snapshot; keep them unique here too. Some
+    // records list several DOIs separated by spaces (paperboy keeps the first): suffix each one.
+    doi: src.doi ? src.doi.replace(/\S+/g, (d) => `${d}.${i}`) : src.doi,
     versions,
     update_date: updateDate,
   };
@@ -232,6 +243,8 @@ function ensureSnapshot(o: Options): string {
       }
     }
     if (chunk.length) writeSync(fd, chunk.join(''));
+    // On disk before anything is measured: no write-back of this file competes with the runs.
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -246,8 +259,15 @@ function ensureSnapshot(o: Options): string {
 interface Measured {
   exitCode: number | null;
   wallSeconds: number;
-  /** getrusage ru_maxrss at exit, from bench/rss-preload.mjs. */
+  /**
+   * Peak resident set size over the child's whole life: ru_maxrss as the kernel reports it to
+   * wait4() (through GNU time when /usr/bin/time exists), else as the child saw it in its exit hook.
+   */
   peakRssMb: number | null;
+  /** How peakRssMb was measured. */
+  rssMethod: 'wait4 (GNU time)' | 'exit hook';
+  /** ru_maxrss read by the child itself in its 'exit' hook (bench/rss-preload.mjs); misses teardown. */
+  exitHookRssMb: number | null;
   /** Highest VmHWM/VmRSS seen sampling /proc every 100 ms (a cross-check; may miss the last 100 ms). */
   sampledPeakRssMb: number | null;
   cpuSeconds: number | null;
@@ -256,6 +276,8 @@ interface Measured {
   stdout: string;
   stderr: string;
 }
+
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 function procStatus(pid: number): { rssKb: number; hwmKb: number } | undefined {
   try {
@@ -268,12 +290,27 @@ function procStatus(pid: number): { rssKb: number; hwmKb: number } | undefined {
   }
 }
 
+/** The node process to sample: the child itself, or the one GNU time started. */
+function nodePid(childPid: number): number | undefined {
+  if (!GNU_TIME) return childPid;
+  try {
+    const kids = readFileSync(`/proc/${childPid}/task/${childPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length ? Number(kids[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function measure(args: string[], env: NodeJS.ProcessEnv, tmp: string): Promise<Measured> {
-  const rssFile = path.join(tmp, `rss-${Math.random().toString(36).slice(2)}.json`);
+  const tag = Math.random().toString(36).slice(2);
+  const rssFile = path.join(tmp, `rss-${tag}.json`);
+  const timeFile = path.join(tmp, `time-${tag}.txt`);
   const preload = path.join(ROOT, 'bench', 'rss-preload.mjs');
+  const nodeArgs = [process.execPath, '--import', preload, ...args];
+  const [cmd, ...argv] = GNU_TIME ? [GNU_TIME, '-f', '%M', '-o', timeFile, ...nodeArgs] : nodeArgs;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', preload, ...args], {
+    const child = spawn(cmd!, argv, {
       cwd: ROOT,
       env: { ...env, BENCH_RSS_FILE: rssFile },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -287,8 +324,10 @@ function measure(args: string[], env: NodeJS.ProcessEnv, tmp: string): Promise<M
     });
     const samples: { t: number; rssKb: number }[] = [];
     let sampledPeakKb = 0;
+    let pid: number | undefined;
     const timer = setInterval(() => {
-      const s = child.pid ? procStatus(child.pid) : undefined;
+      pid ??= child.pid ? nodePid(child.pid) : undefined;
+      const s = pid ? procStatus(pid) : undefined;
       if (!s) return;
       sampledPeakKb = Math.max(sampledPeakKb, s.hwmKb, s.rssKb);
       samples.push({ t: performance.now() - started, rssKb: s.rssKb });
@@ -300,14 +339,24 @@ function measure(args: string[], env: NodeJS.ProcessEnv, tmp: string): Promise<M
     child.on('close', (code) => {
       clearInterval(timer);
       const wall = (performance.now() - started) / 1000;
-      let peakRssMb: number | null = null;
+      let exitHookRssMb: number | null = null;
       let cpuSeconds: number | null = null;
       try {
         const r = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRssKb: number; userCpuUs: number; systemCpuUs: number };
-        peakRssMb = r.maxRssKb / 1024;
+        exitHookRssMb = r.maxRssKb / 1024;
         cpuSeconds = (r.userCpuUs + r.systemCpuUs) / 1e6;
       } catch {
-        // The child died before its exit hook ran; the sampled figure stands alone.
+        // The child died before its exit hook ran.
+      }
+      let waitRssMb: number | null = null;
+      if (GNU_TIME) {
+        try {
+          // "Command exited with non-zero status N" may come first; the figure is the last line.
+          const kb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1));
+          if (Number.isFinite(kb) && kb > 0) waitRssMb = kb / 1024;
+        } catch {
+          // GNU time could not write its report; fall back to the exit hook's figure.
+        }
       }
       const timeline: number[] = [];
       for (let d = 1; d <= 10; d++) {
@@ -319,7 +368,9 @@ function measure(args: string[], env: NodeJS.ProcessEnv, tmp: string): Promise<M
       resolve({
         exitCode: code,
         wallSeconds: wall,
-        peakRssMb,
+        peakRssMb: waitRssMb ?? exitHookRssMb,
+        rssMethod: waitRssMb !== null ? 'wait4 (GNU time)' : 'exit hook',
+        exitHookRssMb,
         sampledPeakRssMb: sampledPeakKb ? sampledPeakKb / 1024 : null,
         cpuSeconds,
         rssTimelineMb: timeline,
@@ -369,6 +420,8 @@ interface RunFigures {
   seconds: number;
   perSecond: number;
   peakRssMb: number | null;
+  rssMethod: Measured['rssMethod'];
+  exitHookRssMb: number | null;
   sampledPeakRssMb: number | null;
   cpuSeconds: number | null;
   rssTimelineMb: number[];
@@ -389,6 +442,8 @@ function figures(m: Measured, records: number, database: string): RunFigures {
     seconds: round(m.wallSeconds, 3),
     perSecond: Math.round(records / m.wallSeconds),
     peakRssMb: m.peakRssMb === null ? null : round(m.peakRssMb, 1),
+    rssMethod: m.rssMethod,
+    exitHookRssMb: m.exitHookRssMb === null ? null : round(m.exitHookRssMb, 1),
     sampledPeakRssMb: m.sampledPeakRssMb === null ? null : round(m.sampledPeakRssMb, 1),
     cpuSeconds: m.cpuSeconds === null ? null : round(m.cpuSeconds, 2),
     rssTimelineMb: m.rssTimelineMb,
@@ -471,86 +526,126 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')).join('\n');
 }
 
+type PaperboyRun = Awaited<ReturnType<typeof runPaperboy>>;
+type BareRun = Awaited<ReturnType<typeof runBare>>;
+
+/** The run with the median rate (the lower middle one for an even count). */
+function median<T extends { figures: RunFigures }>(runs: T[]): T | undefined {
+  return [...runs].sort((a, b) => a.figures.perSecond - b.figures.perSecond)[Math.floor((runs.length - 1) / 2)];
+}
+
+function worstRss(runs: { figures: RunFigures }[]): number | null {
+  const xs = runs.map((r) => r.figures.peakRssMb).filter((x): x is number => x !== null);
+  return xs.length ? Math.max(...xs) : null;
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const file = ensureSnapshot(o);
   const fileBytes = statSync(file).size;
   console.log(`input: ${path.relative(ROOT, file)} — ${fmt(o.records)} records, ${mb(fileBytes)} MB; ${os.cpus().length} CPUs, node ${process.version}`);
 
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'paperboy-bench-'));
-  try {
-    const bare = o.only === 'paperboy' ? undefined : await runBare(file, tmp);
-    const pb = o.only === 'bare' ? undefined : await runPaperboy(o, file, tmp);
-
-    let checks: Checks | undefined;
-    if (pb) {
-      const compareWith = o.compare && bare ? bare.figures.database : undefined;
-      checks = check(o.records, pb.figures.database, compareWith);
+  const pbRuns: PaperboyRun[] = [];
+  const bareRuns: BareRun[] = [];
+  let checks: Checks | undefined;
+  const kept: string[] = [];
+  for (let round = 0; round < o.runs; round++) {
+    if (o.runs > 1) console.log(`round ${round + 1} of ${o.runs}`);
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'paperboy-bench-'));
+    try {
+      // Alternate the order, so neither side always runs on a warmer (or busier) machine.
+      let bare: BareRun | undefined;
+      let pb: PaperboyRun | undefined;
+      if (round % 2 === 0) {
+        if (o.only !== 'paperboy') bare = await runBare(file, tmp);
+        if (o.only !== 'bare') pb = await runPaperboy(o, file, tmp);
+      } else {
+        if (o.only !== 'bare') pb = await runPaperboy(o, file, tmp);
+        if (o.only !== 'paperboy') bare = await runBare(file, tmp);
+      }
+      if (bare) bareRuns.push(bare);
+      if (pb) {
+        pbRuns.push(pb);
+        if (round === 0) checks = check(o.records, pb.figures.database, o.compare && bare ? bare.figures.database : undefined);
+      }
+    } finally {
+      if (o.keep) kept.push(tmp);
+      else rmSync(tmp, { recursive: true, force: true });
     }
-
-    const rows: string[][] = [['', 'records', 'seconds', 'papers/s', 'peak RSS MB', '(sampled)', 'CPU s']];
-    const line = (name: string, f: RunFigures) => [
-      name,
-      fmt(f.records),
-      fmt(f.seconds, 1),
-      fmt(f.perSecond),
-      fmt(f.peakRssMb, 0),
-      fmt(f.sampledPeakRssMb, 0),
-      fmt(f.cpuSeconds, 1),
-    ];
-    if (pb) rows.push(line('paperboy', pb.figures));
-    if (bare) rows.push(line('bare better-sqlite3', bare.figures));
-    console.log('\n' + table(rows));
-
-    const ratio = pb && bare ? pb.figures.perSecond / bare.figures.perSecond : undefined;
-    const goals = {
-      ratio: ratio === undefined ? null : ratio >= GOAL_RATIO,
-      rss: pb?.figures.peakRssMb == null ? null : pb.figures.peakRssMb < GOAL_RSS_MB,
-    };
-    if (ratio !== undefined) {
-      console.log(`\npaperboy / bare: ${(ratio * 100).toFixed(1)}% of the bare rate (goal ≥ ${GOAL_RATIO * 100}%: ${goals.ratio ? 'met' : 'NOT met'})`);
-    }
-    if (pb) {
-      console.log(`paperboy peak RSS: ${fmt(pb.figures.peakRssMb, 0)} MB (goal < ${GOAL_RSS_MB} MB: ${goals.rss ? 'met' : 'NOT met'})`);
-      console.log(`paperboy RSS over the run (MB, each 10%): ${pb.figures.rssTimelineMb.join(' ')}`);
-      console.log(`paperboy CLI: ${fmt(pb.cli.read)} read, ${fmt(pb.cli.new)} new, ${fmt(pb.cli.skipped)} skipped, ${pb.cli.seconds} s inside the command`);
-    }
-    if (bare) {
-      const b = bare.bare;
-      console.log(
-        `bare breakdown: parse+normalise ${b.parseSeconds} s, inserts ${b.insertSeconds} s, reading ${b.readSeconds} s, ` +
-          `startup+migrate+close ${round(bare.figures.seconds - b.loopSeconds, 2)} s`,
-      );
-      console.log(`bare RSS over the run (MB, each 10%): ${bare.figures.rssTimelineMb.join(' ')}`);
-    }
-    if (checks) {
-      console.log(
-        `check: papers ${fmt(checks.papers)}, paper_sources ${fmt(checks.paperSources)} (expected ${fmt(o.records)})` +
-          (checks.rowsDiffering === null ? '' : `, rows differing from bare ${fmt(checks.rowsDiffering)}`) +
-          ` — ${checks.ok ? 'ok' : 'FAILED'}`,
-      );
-    }
-    if (pb?.profile) console.log(`CPU profile written to ${path.relative(ROOT, pb.profile)}/`);
-
-    const result = {
-      date: new Date().toISOString(),
-      node: process.version,
-      cpus: os.cpus().length,
-      input: { file: path.relative(ROOT, file), records: o.records, bytes: fileBytes, seed: o.seed, generator: GENERATOR_VERSION },
-      paperboy: pb ? { ...pb.figures, cli: pb.cli } : null,
-      bare: bare ? { ...bare.figures, breakdown: bare.bare } : null,
-      ratio: ratio === undefined ? null : round(ratio, 4),
-      goals: { ratioAtLeast: GOAL_RATIO, peakRssMbBelow: GOAL_RSS_MB, ratioMet: goals.ratio, rssMet: goals.rss },
-      checks: checks ?? null,
-    };
-    mkdirSync(OUT, { recursive: true });
-    writeFileSync(path.join(OUT, 'ingest.json'), JSON.stringify(result, null, 2) + '\n');
-    console.log(`\nwrote ${path.relative(ROOT, path.join(OUT, 'ingest.json'))}`);
-    if (o.keep) console.log(`databases kept in ${tmp}`);
-    if (checks && !checks.ok) process.exitCode = 1;
-  } finally {
-    if (!o.keep) rmSync(tmp, { recursive: true, force: true });
   }
+  const pb = median(pbRuns);
+  const bare = median(bareRuns);
+
+  const rows: string[][] = [['', 'records', 'seconds', 'papers/s', 'peak RSS MB', 'exit hook', '/proc max', 'CPU s']];
+  const line = (name: string, f: RunFigures) => [
+    name,
+    fmt(f.records),
+    fmt(f.seconds, 1),
+    fmt(f.perSecond),
+    fmt(f.peakRssMb, 0),
+    fmt(f.exitHookRssMb, 0),
+    fmt(f.sampledPeakRssMb, 0),
+    fmt(f.cpuSeconds, 1),
+  ];
+  for (const [i, r] of pbRuns.entries()) rows.push(line(`paperboy${o.runs > 1 ? ` #${i + 1}` : ''}`, r.figures));
+  for (const [i, r] of bareRuns.entries()) rows.push(line(`bare better-sqlite3${o.runs > 1 ? ` #${i + 1}` : ''}`, r.figures));
+  console.log('\n' + table(rows));
+  const method = (pb ?? bare)?.figures.rssMethod;
+  if (method) console.log(`(peak RSS MB: ru_maxrss via ${method}; exit hook: ru_maxrss read in the child's exit hook; /proc max: VmHWM sampled every 100 ms)`);
+
+  const ratio = pb && bare ? pb.figures.perSecond / bare.figures.perSecond : undefined;
+  const pbPeak = worstRss(pbRuns);
+  const goals = {
+    ratio: ratio === undefined ? null : ratio >= GOAL_RATIO,
+    rss: pbPeak === null ? null : pbPeak < GOAL_RSS_MB,
+  };
+  const of = o.runs > 1 ? ` (median of ${o.runs})` : '';
+  if (pb && bare && ratio !== undefined) {
+    console.log(
+      `\npaperboy ${fmt(pb.figures.perSecond)} papers/s vs bare ${fmt(bare.figures.perSecond)} rows/s${of}: ` +
+        `${(ratio * 100).toFixed(1)}% of the bare rate (goal ≥ ${GOAL_RATIO * 100}%: ${goals.ratio ? 'met' : 'NOT met'})`,
+    );
+  }
+  if (pb) {
+    console.log(`paperboy peak RSS: ${fmt(pbPeak, 0)} MB${o.runs > 1 ? ' (highest of the runs)' : ''} (goal < ${GOAL_RSS_MB} MB: ${goals.rss ? 'met' : 'NOT met'})`);
+    console.log(`paperboy RSS over the run (MB, each 10%): ${pb.figures.rssTimelineMb.join(' ')}`);
+    console.log(`paperboy CLI: ${fmt(pb.cli.read)} read, ${fmt(pb.cli.new)} new, ${fmt(pb.cli.skipped)} skipped, ${pb.cli.seconds} s inside the command`);
+  }
+  if (bare) {
+    const b = bare.bare;
+    console.log(
+      `bare breakdown: parse+normalise ${b.parseSeconds} s, inserts+commits ${b.insertSeconds} s, reading ${b.readSeconds} s, ` +
+        `startup+migrate+close ${round(bare.figures.seconds - b.loopSeconds, 2)} s`,
+    );
+    console.log(`bare RSS over the run (MB, each 10%): ${bare.figures.rssTimelineMb.join(' ')}`);
+  }
+  if (checks) {
+    console.log(
+      `check: papers ${fmt(checks.papers)}, paper_sources ${fmt(checks.paperSources)} (expected ${fmt(o.records)})` +
+        (checks.rowsDiffering === null ? '' : `, rows differing from bare ${fmt(checks.rowsDiffering)}`) +
+        ` — ${checks.ok ? 'ok' : 'FAILED'}`,
+    );
+  }
+  if (pb?.profile) console.log(`CPU profile written to ${path.relative(ROOT, pb.profile)}/`);
+
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    input: { file: path.relative(ROOT, file), records: o.records, bytes: fileBytes, seed: o.seed, generator: GENERATOR_VERSION },
+    runs: o.runs,
+    paperboy: pb ? { ...pb.figures, worstPeakRssMb: pbPeak, cli: pb.cli } : null,
+    bare: bare ? { ...bare.figures, worstPeakRssMb: worstRss(bareRuns), breakdown: bare.bare } : null,
+    ratio: ratio === undefined ? null : round(ratio, 4),
+    goals: { ratioAtLeast: GOAL_RATIO, peakRssMbBelow: GOAL_RSS_MB, ratioMet: goals.ratio, rssMet: goals.rss },
+    checks: checks ?? null,
+    allRuns: { paperboy: pbRuns.map((r) => r.figures), bare: bareRuns.map((r) => r.figures) },
+  };
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(path.join(OUT, 'ingest.json'), JSON.stringify(result, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(ROOT, path.join(OUT, 'ingest.json'))}`);
+  if (kept.length) console.log(`databases kept in ${kept.join(', ')}`);
+  if (checks && !checks.ok) process.exitCode = 1;
 }
 
 await main();

@@ -91,6 +91,16 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'dedupe lookups answered from the index',
+    sqlite: `
+      DROP INDEX papers_doi;
+      DROP INDEX papers_title_key;
+      CREATE INDEX papers_doi ON papers (doi, arxiv_id) WHERE doi IS NOT NULL;
+      CREATE INDEX papers_title_key ON papers (title_key, arxiv_id);
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -65,7 +65,7 @@ export function readLines(file: string, totalBytes?: number): LineReader {
     },
     totalBytes,
     async *[Symbol.asyncIterator]() {
-      const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+      const raw = createReadStream(file, { highWaterMark: 1 << 16 });
       raw.on('data', (c) => (bytesRead += c.length));
       const stream = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
       let n = 0;

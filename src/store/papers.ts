@@ -66,7 +66,8 @@ function fromRow(r: PaperRow): StoredPaper {
   };
 }
 
-function toParams(p: Paper): Param[] {
+/** The papers row's content columns, in INSERT order (also used by the ingest benchmark's baseline). */
+export function toParams(p: Paper): Param[] {
   return [
     p.key,
     p.arxivId,
@@ -90,30 +91,29 @@ function toParams(p: Paper): Param[] {
 /** Titles shorter than this are too generic to identify a paper on their own. */
 const MIN_TITLE_KEY = 12;
 
+const BY_ARXIV = `SELECT ${COLUMNS} FROM papers WHERE arxiv_id = ?`;
+// With an arXiv id, only records without one may match by DOI or title (never join two arXiv ids).
+// Split per case so the (doi, arxiv_id) and (title_key, arxiv_id) indexes answer without reading rows.
+const BY_DOI_ANY = `SELECT ${COLUMNS} FROM papers WHERE doi = ? ORDER BY id LIMIT 1`;
+const BY_DOI_NO_ARXIV = `SELECT ${COLUMNS} FROM papers WHERE doi = ? AND arxiv_id IS NULL ORDER BY id LIMIT 1`;
+const BY_TITLE_ANY = `SELECT ${COLUMNS} FROM papers WHERE title_key = ? ORDER BY id LIMIT 1`;
+const BY_TITLE_NO_ARXIV = `SELECT ${COLUMNS} FROM papers WHERE title_key = ? AND arxiv_id IS NULL ORDER BY id LIMIT 1`;
+const BY_KEY = `SELECT ${COLUMNS} FROM papers WHERE key = ?`;
+
 /**
  * Finds the stored paper an incoming one is the same as: by arXiv id, else by
  * DOI, else by normalised title — but never joins two different arXiv ids.
  */
 async function findMatch(sql: Sql, p: Paper): Promise<StoredPaper | undefined> {
-  if (p.arxivId) {
-    const row = await sql.get<PaperRow>(`SELECT ${COLUMNS} FROM papers WHERE arxiv_id = ?`, [p.arxivId]);
-    if (row) return fromRow(row);
+  const hasArxiv = p.arxivId !== null;
+  let row: PaperRow | undefined;
+  if (hasArxiv) row = await sql.get<PaperRow>(BY_ARXIV, [p.arxivId]);
+  if (!row && p.doi) row = await sql.get<PaperRow>(hasArxiv ? BY_DOI_NO_ARXIV : BY_DOI_ANY, [p.doi]);
+  if (!row && p.titleKey.length >= MIN_TITLE_KEY) {
+    row = await sql.get<PaperRow>(hasArxiv ? BY_TITLE_NO_ARXIV : BY_TITLE_ANY, [p.titleKey]);
   }
-  if (p.doi) {
-    const row = await sql.get<PaperRow>(
-      `SELECT ${COLUMNS} FROM papers WHERE doi = ? AND (arxiv_id IS NULL OR ? IS NULL) ORDER BY id LIMIT 1`,
-      [p.doi, p.arxivId],
-    );
-    if (row) return fromRow(row);
-  }
-  if (p.titleKey.length >= MIN_TITLE_KEY) {
-    const row = await sql.get<PaperRow>(
-      `SELECT ${COLUMNS} FROM papers WHERE title_key = ? AND (arxiv_id IS NULL OR ? IS NULL) ORDER BY id LIMIT 1`,
-      [p.titleKey, p.arxivId],
-    );
-    if (row) return fromRow(row);
-  }
-  const row = await sql.get<PaperRow>(`SELECT ${COLUMNS} FROM papers WHERE key = ?`, [p.key]);
+  // Without an arXiv id the key is derived from the DOI or title: a short title can still collide.
+  if (!row && !hasArxiv) row = await sql.get<PaperRow>(BY_KEY, [p.key]);
   return row ? fromRow(row) : undefined;
 }
 
