@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { lastJson, removeDir, runCli, SHARED, tempDir } from './helpers/app.ts';
+import { lastJson, removeDir, ROOT, runCli, SHARED, tempDir } from './helpers/app.ts';
 
 const SEED = path.join(SHARED, 'seed', 'papers.jsonl');
 
@@ -206,4 +206,28 @@ test('ingest: skipped records are reported, not fatal', async () => {
       [`${file}:2`, `${file}:3`, `${file}:5`],
     );
   });
+});
+
+test('paperboy ingest hf-daily ../shared/data/hf-daily-papers --json accounts for every entry', async () => {
+  const dir = path.join(SHARED, 'hf-daily-papers');
+  // Counted independently of the ingester: each file is an array of entries, or one {status,date,count,data} wrapper.
+  let entries = 0;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+    const j = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as unknown;
+    entries += (Array.isArray(j) ? j : (j as { data: unknown[] }).data).length;
+  }
+  const data = tempDir();
+  try {
+    const r = await runCli(['ingest', 'hf-daily', path.relative(ROOT, dir), '--json'], { PAPERBOY_DATA_DIR: data }, 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    const s = lastJson<{ read: number; new: number; updated: number; unchanged: number; skipped: number; errors: unknown[] }>(r.stdout);
+    assert.equal(s.read, entries);
+    assert.equal(s.new + s.updated + s.unchanged + s.skipped, s.read);
+    assert.equal(s.skipped, 0);
+    const stats = lastJson<{ signals: number; papers: number }>((await runCli(['stats', '--json'], { PAPERBOY_DATA_DIR: data })).stdout);
+    assert.equal(stats.papers, s.new);
+    assert.ok(stats.signals > stats.papers, 'upvotes, comments and stars are kept as observations');
+  } finally {
+    removeDir(data);
+  }
 });
