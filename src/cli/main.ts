@@ -5,6 +5,7 @@ import type { CliContext } from './context.ts';
 import { registerIngest } from './ingest.ts';
 import { registerMaintenance } from './maintenance.ts';
 import { EXIT, UsageError } from './output.ts';
+import { registerSearch } from './search.ts';
 import { registerServe } from './serve.ts';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -23,6 +24,7 @@ Exit status: 0 success, 1 failure, 2 usage error.`,
     );
   registerServe(program, ctx);
   registerIngest(program, ctx);
+  registerSearch(program, ctx);
   registerMaintenance(program, ctx);
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();

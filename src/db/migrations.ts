@@ -101,6 +101,29 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX papers_title_key ON papers (title_key, arxiv_id);
     `,
   },
+  {
+    version: 3,
+    name: 'full-text search kept in sync by triggers; has_code',
+    sqlite: `
+      CREATE VIRTUAL TABLE papers_fts USING fts5 (
+        title, abstract, authors,
+        content = 'papers', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
+        INSERT INTO papers_fts (rowid, title, abstract, authors) VALUES (new.id, new.title, new.abstract, new.authors);
+      END;
+      CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
+        INSERT INTO papers_fts (papers_fts, rowid, title, abstract, authors) VALUES ('delete', old.id, old.title, old.abstract, old.authors);
+      END;
+      CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, abstract, authors ON papers BEGIN
+        INSERT INTO papers_fts (papers_fts, rowid, title, abstract, authors) VALUES ('delete', old.id, old.title, old.abstract, old.authors);
+        INSERT INTO papers_fts (rowid, title, abstract, authors) VALUES (new.id, new.title, new.abstract, new.authors);
+      END;
+      INSERT INTO papers_fts (papers_fts) VALUES ('rebuild');
+      ALTER TABLE papers ADD COLUMN has_code INTEGER GENERATED ALWAYS AS (instr(links, '"kind":"code"') > 0) VIRTUAL;
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -201,3 +201,14 @@ export async function countPapers(sql: Sql): Promise<number> {
   const r = await sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM papers');
   return Number(r?.n ?? 0);
 }
+
+/** Papers by internal id, in one query per 500 ids. */
+export async function papersByIds(sql: Sql, ids: readonly number[]): Promise<Map<number, StoredPaper>> {
+  const out = new Map<number, StoredPaper>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await sql.all<PaperRow>(`SELECT ${COLUMNS} FROM papers WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk);
+    for (const r of rows) out.set(r.id, fromRow(r));
+  }
+  return out;
+}

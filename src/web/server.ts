@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { App } from '../app.ts';
+import { searchKeyword } from '../search/service.ts';
 import { countPapers, getPaper, listRecent, type StoredPaper } from '../store/papers.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 
@@ -85,6 +86,18 @@ ${p.abstract.split('\n\n').map((para) => html`<p>${para}</p>`)}<ul>${links}</ul>
     const offset = Math.max(0, Number.parseInt(q.offset ?? '0', 10) || 0);
     const papers = await listRecent(app.db, { limit, offset });
     return { papers: papers.map(({ id: _id, titleKey: _t, ...p }) => p), limit, offset, total: await countPapers(app.db) };
+  });
+
+  server.get('/api/search', async (req, reply) => {
+    const q = req.query as { q?: unknown; limit?: string; offset?: string };
+    const query = typeof q.q === 'string' ? q.q : '';
+    if (!query.trim()) {
+      reply.code(400);
+      return { error: { code: 'missing_query', message: 'Give a query as ?q=…' } };
+    }
+    const limit = Math.max(1, Math.min(100, Number.parseInt(q.limit ?? '20', 10) || 20));
+    const offset = Math.max(0, Math.min(10_000, Number.parseInt(q.offset ?? '0', 10) || 0));
+    return searchKeyword(app.db, query.slice(0, 10_000), { limit, offset });
   });
 
   server.setNotFoundHandler(async (_req, reply) => {

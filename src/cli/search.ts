@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { runEval } from '../search/eval.ts';
+import { searchKeyword } from '../search/service.ts';
+import type { CliContext } from './context.ts';
+import { createOutput, fmt, UsageError } from './output.ts';
+
+const QUERY_HELP = `
+Query language:
+  jetson yolo int8        all words required, ranked by BM25 (long queries: any word, ranked)
+  "exact phrase"          a phrase
+  -word  -"a phrase"      exclude
+  trans*                  prefix
+  author:"Song Han"       author
+  cat:cs.CV  cat:cs       category (cat:cs = any cs.* category)
+  since:2025-01-01  until:2025-06  dates (YYYY, YYYY-MM or YYYY-MM-DD)
+  has:code                papers with a code repository
+  2401.01234 or an arXiv URL goes straight to that paper.
+A malformed query never fails: it degrades to plain words, and the answer says what was ignored.`;
+
+function count(name: string, v: string | undefined, dflt: number, max: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`--${name} must be a whole number from 0 to ${max} (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+export function registerSearch(program: Command, ctx: CliContext): void {
+  program
+    .command('search')
+    .description('Search papers by keyword with the query language')
+    .argument('<query...>', 'the query (quote it in the shell)')
+    .option('--limit <n>', 'results per page (default 10, at most 100)')
+    .option('--offset <n>', 'skip this many results')
+    .option('--json', 'print the answer as one JSON object on the last line of stdout')
+    .addHelpText('after', QUERY_HELP)
+    .action(async (words: string[], flags: { limit?: string; offset?: string; json?: boolean }) => {
+      const out = createOutput(flags.json === true);
+      const limit = Math.max(1, count('limit', flags.limit, 10, 100));
+      const offset = count('offset', flags.offset, 0, 10_000);
+      const a = await ctx.withApp((app) => searchKeyword(app.db, words.join(' '), { limit, offset }));
+      out.line(`${fmt(a.total)}${a.totalCapped ? '+' : ''} papers · mode ${a.mode}${a.match ? ` (${a.match})` : ''}`);
+      for (const note of a.ignored) out.line(`note: ${note}`);
+      for (const [i, r] of a.results.entries()) {
+        out.line(`${String(offset + i + 1).padStart(3)}. ${r.title}`);
+        out.line(`     ${r.id}${r.categories[0] ? ` · ${r.categories[0]}` : ''}${r.submittedAt ? ` · ${r.submittedAt.slice(0, 10)}` : ''} · ${r.authors.slice(0, 3).join(', ')}${r.authors.length > 3 ? ' et al.' : ''}`);
+      }
+      out.result(a);
+    });
+
+  program
+    .command('eval')
+    .description('Measure search quality on a BEIR-format benchmark (nDCG@10, Recall@100, MRR@10)')
+    .requiredOption('--corpus <file>', 'corpus.jsonl: {"_id","title","text"} per line')
+    .requiredOption('--queries <file>', 'queries.jsonl: {"_id","text"} per line')
+    .requiredOption('--qrels <file>', 'qrels TSV: query-id, corpus-id, score')
+    .option('--mode <mode>', 'keyword (vector and hybrid need an embedder)', 'keyword')
+    .option('--json', 'print the figures as one JSON object on the last line of stdout')
+    .addHelpText('after', '\nLoads the corpus into a temporary database and runs every query in the qrels.\nExample:\n  paperboy eval --corpus ../shared/data/scifact/corpus.jsonl --queries ../shared/data/scifact/queries.jsonl --qrels ../shared/data/scifact/qrels/train.tsv')
+    .action(async (flags: { corpus: string; queries: string; qrels: string; mode: string; json?: boolean }) => {
+      if (flags.mode !== 'keyword') throw new UsageError(`--mode ${flags.mode} needs an embedder; only keyword is available in this build`);
+      const out = createOutput(flags.json === true);
+      const r = await runEval(flags, { mode: 'keyword' });
+      out.line(`${flags.mode}: nDCG@10 ${r.ndcg10.toFixed(4)} · Recall@100 ${r.recall100.toFixed(4)} · MRR@10 ${r.mrr10.toFixed(4)} · ${fmt(r.queries)} queries over ${fmt(r.documents)} documents in ${r.seconds.toFixed(1)} s`);
+      out.result(r);
+    });
+}

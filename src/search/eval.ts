@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { migrate } from '../db/migrations.ts';
+import { openSqlite } from '../db/sqlite.ts';
+import type { Sql } from '../db/sql.ts';
+import { bufferLines } from '../ingest/files.ts';
+import { normalise } from '../ingest/normalise.ts';
+import { upsertPaper } from '../store/papers.ts';
+import { mrrAt, ndcgAt, parseQrels, recallAt } from './metrics.ts';
+import { searchKeyword } from './service.ts';
+
+export interface EvalFiles {
+  corpus: string;
+  queries: string;
+  qrels: string;
+}
+
+export interface EvalResult {
+  ndcg10: number;
+  recall100: number;
+  mrr10: number;
+  queries: number;
+  documents: number;
+  mode: string;
+  seconds: number;
+}
+
+function jsonLines(file: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of bufferLines(readFileSync(file))) {
+    if (!line.text?.trim()) continue;
+    out.push(JSON.parse(line.text) as Record<string, unknown>);
+  }
+  return out;
+}
+
+/** Loads a BEIR corpus: each document keyed `beir:<_id>`, never merged with another by title. */
+async function loadCorpus(sql: Sql, file: string, onProgress?: (n: number) => void): Promise<number> {
+  const docs = jsonLines(file);
+  const stamp = new Date().toISOString();
+  let n = 0;
+  for (let i = 0; i < docs.length; i += 1000) {
+    await sql.tx(async (tx) => {
+      for (const d of docs.slice(i, i + 1000)) {
+        const id = String(d._id);
+        const title = typeof d.title === 'string' && d.title.trim() ? d.title : String(d.text ?? '').slice(0, 80);
+        const r = normalise(`${file}:${id}`, { title, abstract: typeof d.text === 'string' ? d.text : '' });
+        if (!r.ok) continue;
+        r.value.paper.key = `beir:${id}`;
+        r.value.paper.titleKey = `beir:${id}`;
+        await upsertPaper(tx, 'beir', r.value, stamp);
+        n++;
+      }
+    });
+    onProgress?.(n);
+  }
+  return n;
+}
+
+/** nDCG@10, Recall@100 and MRR@10 of a search mode over every query in the qrels. */
+export async function runEval(files: EvalFiles, opts: { mode: 'keyword'; onProgress?: (done: number, total: number) => void }): Promise<EvalResult> {
+  const started = Date.now();
+  const dir = mkdtempSync(path.join(tmpdir(), 'paperboy-eval-'));
+  const db = openSqlite(path.join(dir, 'eval.db'));
+  try {
+    await migrate(db);
+    const documents = await loadCorpus(db, files.corpus);
+    const queries = new Map(jsonLines(files.queries).map((q) => [String(q._id), String(q.text ?? '')]));
+    const qrels = parseQrels(readFileSync(files.qrels, 'utf8'));
+    let ndcg = 0;
+    let recall = 0;
+    let mrr = 0;
+    let n = 0;
+    for (const [qid, rel] of qrels) {
+      const text = queries.get(qid);
+      if (text === undefined) continue;
+      const answer = await searchKeyword(db, text, { limit: 100, facets: false, snippets: false });
+      const ranked = answer.results.map((r) => r.id.slice('beir:'.length));
+      ndcg += ndcgAt(ranked, rel, 10);
+      recall += recallAt(ranked, rel, 100);
+      mrr += mrrAt(ranked, rel, 10);
+      n++;
+      opts.onProgress?.(n, qrels.size);
+    }
+    const r4 = (x: number) => Math.round((x / Math.max(n, 1)) * 1e4) / 1e4;
+    return { ndcg10: r4(ndcg), recall100: r4(recall), mrr10: r4(mrr), queries: n, documents, mode: opts.mode, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

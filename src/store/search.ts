@@ -1,0 +1,150 @@
+import type { Param, Sql } from '../db/sql.ts';
+
+export interface SearchFilters {
+  /** Exact categories (`cs.CV`) or prefixes ending in a dot (`cs.`). */
+  categories?: readonly string[] | undefined;
+  /** YYYY-MM-DD, inclusive. */
+  since?: string | undefined;
+  until?: string | undefined;
+  hasCode?: boolean | undefined;
+}
+
+export interface Hit {
+  id: number;
+  /** Higher is better. */
+  score: number;
+}
+
+/** Field weights for BM25: title, abstract, authors (tuned on SciFact training claims). */
+export const BM25_WEIGHTS = [3, 1, 2] as const;
+
+/** Snippet markers: private-use characters, replaced by the renderer after escaping. */
+export const MARK_START = '\uE000';
+export const MARK_END = '\uE001';
+
+function filterSql(f: SearchFilters, alias: string): { where: string; params: Param[] } {
+  const parts: string[] = [];
+  const params: Param[] = [];
+  if (f.categories?.length) {
+    // `cs.CV` exactly; `cs.` means the archive itself or any subject under it.
+    const ors: string[] = [];
+    for (const c of f.categories) {
+      if (c.endsWith('.')) {
+        ors.push(`${alias}.categories LIKE ?`, `${alias}.categories LIKE ?`);
+        params.push(`%"${c.slice(0, -1)}"%`, `%"${c}%`);
+      } else {
+        ors.push(`${alias}.categories LIKE ?`);
+        params.push(`%"${c}"%`);
+      }
+    }
+    parts.push(`(${ors.join(' OR ')})`);
+  }
+  if (f.since) {
+    parts.push(`${alias}.submitted_at >= ?`);
+    params.push(f.since);
+  }
+  if (f.until) {
+    parts.push(`${alias}.submitted_at < ?`);
+    params.push(nextDay(f.until));
+  }
+  if (f.hasCode !== undefined) parts.push(`${alias}.has_code = ${f.hasCode ? 1 : 0}`);
+  return { where: parts.join(' AND '), params };
+}
+
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+const hasFilters = (f: SearchFilters) => Boolean(f.categories?.length || f.since || f.until || f.hasCode !== undefined);
+
+/**
+ * BM25 top-k inside FTS5, then joined: ranking happens in the subquery with a
+ * LIMIT, and only the winners are joined with papers. With filters, a wider
+ * candidate pool is ranked first and filtered after.
+ */
+export async function keywordHits(sql: Sql, match: string, filters: SearchFilters, limit: number, offset = 0): Promise<Hit[]> {
+  const [wt, wa, wu] = BM25_WEIGHTS;
+  const want = limit + offset;
+  if (!hasFilters(filters)) {
+    const rows = await sql.all<{ id: number; s: number }>(
+      `SELECT rowid AS id, bm25(papers_fts, ${wt}, ${wa}, ${wu}) AS s FROM papers_fts WHERE papers_fts MATCH ? ORDER BY s LIMIT ?`,
+      [match, want],
+    );
+    return rows.slice(offset).map((r) => ({ id: r.id, score: -r.s }));
+  }
+  const f = filterSql(filters, 'p');
+  const pool = Math.max(want * 20, 2000);
+  const rows = await sql.all<{ id: number; s: number }>(
+    `SELECT f.id, f.s FROM (
+       SELECT rowid AS id, bm25(papers_fts, ${wt}, ${wa}, ${wu}) AS s FROM papers_fts WHERE papers_fts MATCH ? ORDER BY s LIMIT ?
+     ) f JOIN papers p ON p.id = f.id WHERE ${f.where} ORDER BY f.s LIMIT ?`,
+    [match, pool, ...f.params, want],
+  );
+  return rows.slice(offset).map((r) => ({ id: r.id, score: -r.s }));
+}
+
+/** How many papers match, counted up to `cap` (then "cap+"). */
+export async function keywordCount(sql: Sql, match: string, filters: SearchFilters, cap = 10_000): Promise<number> {
+  if (!hasFilters(filters)) {
+    const r = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?)`, [match, cap]);
+    return r?.n ?? 0;
+  }
+  const f = filterSql(filters, 'p');
+  const r = await sql.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM (SELECT 1 FROM papers_fts JOIN papers p ON p.id = papers_fts.rowid WHERE papers_fts MATCH ? AND ${f.where} LIMIT ?)`,
+    [match, ...f.params, cap],
+  );
+  return r?.n ?? 0;
+}
+
+/** Papers by filters alone (no words), newest first. */
+export async function filteredHits(sql: Sql, filters: SearchFilters, limit: number, offset = 0): Promise<{ hits: Hit[]; total: number }> {
+  const f = filterSql(filters, 'p');
+  const where = f.where ? `WHERE ${f.where}` : '';
+  const rows = await sql.all<{ id: number }>(
+    `SELECT p.id FROM papers p ${where} ORDER BY p.submitted_at IS NULL, p.submitted_at DESC, p.id DESC LIMIT ? OFFSET ?`,
+    [...f.params, limit, offset],
+  );
+  const total = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM papers p ${where} LIMIT 10000)`, f.params);
+  return { hits: rows.map((r, i) => ({ id: r.id, score: 1 / (offset + i + 1) })), total: total?.n ?? 0 };
+}
+
+/** Snippets of the abstract around the matched words, with MARK_START/MARK_END around each match. */
+export async function snippets(sql: Sql, match: string, ids: readonly number[]): Promise<Map<number, string>> {
+  if (!ids.length) return new Map();
+  const rows = await sql.all<{ id: number; s: string }>(
+    `SELECT rowid AS id, snippet(papers_fts, 1, '${MARK_START}', '${MARK_END}', '…', 40) AS s FROM papers_fts
+     WHERE papers_fts MATCH ? AND rowid IN (${ids.map(() => '?').join(',')})`,
+    [match, ...ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.s]));
+}
+
+export interface Facets {
+  categories: { value: string; count: number }[];
+  years: { value: string; count: number }[];
+  hasCode: number;
+}
+
+/** Facet counts over a set of papers (the top of a result set). */
+export async function facets(sql: Sql, ids: readonly number[]): Promise<Facets> {
+  const out: Facets = { categories: [], years: [], hasCode: 0 };
+  if (!ids.length) return out;
+  const cats = new Map<string, number>();
+  const years = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await sql.all<{ categories: string; submitted_at: string | null; has_code: number }>(
+      `SELECT categories, submitted_at, has_code FROM papers WHERE id IN (${chunk.map(() => '?').join(',')})`,
+      chunk,
+    );
+    for (const r of rows) {
+      for (const c of JSON.parse(r.categories) as string[]) cats.set(c, (cats.get(c) ?? 0) + 1);
+      if (r.submitted_at) years.set(r.submitted_at.slice(0, 4), (years.get(r.submitted_at.slice(0, 4)) ?? 0) + 1);
+      out.hasCode += r.has_code ? 1 : 0;
+    }
+  }
+  out.categories = [...cats].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).slice(0, 20);
+  out.years = [...years].map(([value, count]) => ({ value, count })).sort((a, b) => b.value.localeCompare(a.value));
+  return out;
+}
