@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { runEval } from '../search/eval.ts';
 import { searchKeyword } from '../search/service.ts';
+import { similarPapers } from '../search/similar.ts';
 import type { CliContext } from './context.ts';
 import { createOutput, fmt, UsageError } from './output.ts';
 
@@ -45,6 +46,33 @@ export function registerSearch(program: Command, ctx: CliContext): void {
         out.line(`     ${r.id}${r.categories[0] ? ` · ${r.categories[0]}` : ''}${r.submittedAt ? ` · ${r.submittedAt.slice(0, 10)}` : ''} · ${r.authors.slice(0, 3).join(', ')}${r.authors.length > 3 ? ' et al.' : ''}`);
       }
       out.result(a);
+    });
+
+  program
+    .command('similar')
+    .description('The papers most similar to one paper (more-like-this over title and abstract)')
+    .argument('<id>', 'arXiv id, URL, doi:… or t:… id')
+    .option('--limit <n>', 'how many (default 10, at most 50)')
+    .option('--json', 'print the answer as one JSON object on the last line of stdout')
+    .action(async (id: string, flags: { limit?: string; json?: boolean }) => {
+      const out = createOutput(flags.json === true);
+      const k = Math.max(1, count('limit', flags.limit, 10, 50));
+      const { parseArxivId } = await import('../ingest/ids.ts');
+      const key = parseArxivId(id)?.id ?? id.trim();
+      const a = await ctx.withApp((app) => similarPapers(app.db, key, { k, now: app.now() }));
+      if (!a) {
+        process.stderr.write(`paperboy: no paper ${JSON.stringify(id)}\n`);
+        ctx.exit(1);
+        return;
+      }
+      out.line(`similar to ${a.paper.key}: ${a.paper.title} (${a.method}${a.cached ? ', cached' : ''})`);
+      for (const [i, r] of a.results.entries()) out.line(`${String(i + 1).padStart(3)}. ${r.title}  [${r.key}]`);
+      out.result({
+        id: a.paper.key,
+        method: a.method,
+        cached: a.cached,
+        results: a.results.map((r) => ({ id: r.key, title: r.title, authors: r.authors, score: r.score, categories: r.categories, submittedAt: r.submittedAt })),
+      });
     });
 
   program

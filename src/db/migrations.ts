@@ -124,6 +124,23 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE papers ADD COLUMN has_code INTEGER GENERATED ALWAYS AS (instr(links, '"kind":"code"') > 0) VIRTUAL;
     `,
   },
+  {
+    version: 4,
+    name: 'similar papers cache',
+    sqlite: `
+      CREATE TABLE similar_cache (
+        paper_id INTEGER PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
+        method TEXT NOT NULL,
+        corpus_size INTEGER NOT NULL,
+        computed_at TEXT NOT NULL,
+        neighbours TEXT NOT NULL
+      );
+      CREATE VIRTUAL TABLE papers_fts_vocab USING fts5vocab (papers_fts, row);
+      CREATE TRIGGER similar_cache_stale AFTER UPDATE OF title, abstract ON papers BEGIN
+        DELETE FROM similar_cache WHERE paper_id = new.id;
+      END;
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { App } from '../app.ts';
+import { parseArxivId } from '../ingest/ids.ts';
 import { searchKeyword } from '../search/service.ts';
+import { similarPapers } from '../search/similar.ts';
 import { countPapers, getPaper, listRecent, type StoredPaper } from '../store/papers.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 
@@ -72,11 +74,13 @@ ${papers.length === 50 ? html`<a href="/?page=${pageNo + 1}">Older papers →</a
       return page('Not found', html`<h1>No such paper</h1><p><a href="/">All papers</a></p>`);
     }
     const links = p.links.map((l) => html`<li>${l.kind}: <a href="${l.url}" rel="nofollow">${l.url}</a></li>`);
+    const similar = (await similarPapers(app.db, p.key, { k: 10, now: app.now() }))?.results ?? [];
     return page(
       p.title,
       html`<p><a href="/">← papers</a></p><h1>${p.title}</h1><p class="meta">${p.authors.join(', ')}</p>
 <p class="meta">${p.key}${p.categories.length ? html` · ${p.categories.join(' ')}` : ''}${p.submittedAt ? html` · ${p.submittedAt.slice(0, 10)}` : ''}</p>
-${p.abstract.split('\n\n').map((para) => html`<p>${para}</p>`)}<ul>${links}</ul>`,
+${p.abstract.split('\n\n').map((para) => html`<p>${para}</p>`)}<ul>${links}</ul>
+${similar.length ? html`<h2>Similar papers</h2><ol>${similar.map((x) => html`<li><a href="/paper/${encodeURIComponent(x.key)}">${x.title}</a></li>`)}</ol>` : ''}`,
     );
   });
 
@@ -86,6 +90,16 @@ ${p.abstract.split('\n\n').map((para) => html`<p>${para}</p>`)}<ul>${links}</ul>
     const offset = Math.max(0, Number.parseInt(q.offset ?? '0', 10) || 0);
     const papers = await listRecent(app.db, { limit, offset });
     return { papers: papers.map(({ id: _id, titleKey: _t, ...p }) => p), limit, offset, total: await countPapers(app.db) };
+  });
+
+  server.get('/api/papers/:id/similar', async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const a = await similarPapers(app.db, parseArxivId(id)?.id ?? id, { k: 10, now: app.now() });
+    if (!a) {
+      reply.code(404);
+      return { error: { code: 'not_found', message: 'No such paper' } };
+    }
+    return { id: a.paper.key, method: a.method, results: a.results.map(({ id: _id, titleKey: _t, ...r }) => r) };
   });
 
   server.get('/api/search', async (req, reply) => {

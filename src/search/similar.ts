@@ -1,0 +1,82 @@
+import type { Sql } from '../db/sql.ts';
+import { countPapers, getPaper, papersByIds, type StoredPaper } from '../store/papers.ts';
+import { cachedSimilar, documentFrequencies, moreLikeThis, storeSimilar, type Neighbour } from '../store/similar.ts';
+import { ftsString } from './fts-expr.ts';
+import { wordsOf } from './query.ts';
+import { STOPWORDS } from './stopwords.ts';
+
+export interface SimilarAnswer {
+  paper: StoredPaper;
+  method: 'more-like-this' | 'vector';
+  cached: boolean;
+  results: (StoredPaper & { score: number })[];
+}
+
+/** A cached list is reused until the corpus has grown by more than this fraction, or for a week. */
+const STALE_GROWTH = 0.01;
+const STALE_MS = 7 * 86_400_000;
+const MAX_TERMS = 24;
+
+/** Crude English variants, to find a word's indexed (Porter-stemmed) form in the vocabulary. */
+function variants(w: string): string[] {
+  const v = [w];
+  for (const suf of ['ing', 'ed', 'es', 's', 'ly', 'ation', 'ations', 'ity', 'ness', 'ment', 'ments']) {
+    if (w.length > suf.length + 3 && w.endsWith(suf)) v.push(w.slice(0, -suf.length));
+  }
+  return v;
+}
+
+/**
+ * The words that best tell a paper apart: TF-IDF over title (weighted) and
+ * abstract, document frequencies from the FTS index itself.
+ */
+export async function distinctiveTerms(sql: Sql, p: StoredPaper, corpusSize: number): Promise<string[]> {
+  const tf = new Map<string, number>();
+  const add = (text: string, weight: number) => {
+    for (const w of wordsOf(text)) {
+      if (w.length < 3 || STOPWORDS.has(w) || /^\d+$/.test(w)) continue;
+      tf.set(w, (tf.get(w) ?? 0) + weight);
+    }
+  };
+  add(p.title, 3);
+  add(p.abstract, 1);
+  const words = [...tf.keys()];
+  const df = await documentFrequencies(sql, [...new Set(words.flatMap(variants))]);
+  const scored = words.map((w) => {
+    const d = Math.max(1, ...variants(w).map((x) => df.get(x) ?? 0));
+    return { w, s: (tf.get(w) ?? 0) * Math.log(1 + corpusSize / d) };
+  });
+  return scored.sort((a, b) => b.s - a.s).slice(0, MAX_TERMS).map((x) => x.w);
+}
+
+export async function similarPapers(sql: Sql, key: string, opts: { k?: number; now?: Date } = {}): Promise<SimilarAnswer | undefined> {
+  const k = Math.max(1, Math.min(opts.k ?? 10, 50));
+  const now = opts.now ?? new Date();
+  const paper = await getPaper(sql, key);
+  if (!paper) return undefined;
+  const size = await countPapers(sql);
+  const cached = await cachedSimilar(sql, paper.id);
+  let neighbours: Neighbour[];
+  let fresh = false;
+  if (
+    cached &&
+    cached.neighbours.length >= Math.min(k, size - 1) &&
+    Math.abs(size - cached.corpusSize) <= cached.corpusSize * STALE_GROWTH &&
+    now.getTime() - Date.parse(cached.computedAt) < STALE_MS
+  ) {
+    neighbours = cached.neighbours;
+  } else {
+    const terms = await distinctiveTerms(sql, paper, size);
+    const match = terms.map(ftsString).join(' OR ');
+    neighbours = match ? await moreLikeThis(sql, paper.id, match, Math.max(k, 10)) : [];
+    await storeSimilar(sql, paper.id, { method: 'more-like-this', corpusSize: size, computedAt: now.toISOString(), neighbours });
+    fresh = true;
+  }
+  const top = neighbours.slice(0, k);
+  const papers = await papersByIds(sql, top.map((n) => n.id));
+  const results = top.flatMap((n) => {
+    const p = papers.get(n.id);
+    return p ? [{ ...p, score: Math.round(n.score * 1e4) / 1e4 }] : [];
+  });
+  return { paper, method: 'more-like-this', cached: !fresh, results };
+}

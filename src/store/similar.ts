@@ -1,0 +1,53 @@
+import type { Sql } from '../db/sql.ts';
+import { BM25_WEIGHTS } from './search.ts';
+
+export interface Neighbour {
+  id: number;
+  score: number;
+}
+
+export interface CachedNeighbours {
+  method: string;
+  corpusSize: number;
+  computedAt: string;
+  neighbours: Neighbour[];
+}
+
+export async function cachedSimilar(sql: Sql, paperId: number): Promise<CachedNeighbours | undefined> {
+  const r = await sql.get<{ method: string; corpus_size: number; computed_at: string; neighbours: string }>(
+    'SELECT method, corpus_size, computed_at, neighbours FROM similar_cache WHERE paper_id = ?',
+    [paperId],
+  );
+  return r && { method: r.method, corpusSize: r.corpus_size, computedAt: r.computed_at, neighbours: JSON.parse(r.neighbours) as Neighbour[] };
+}
+
+export async function storeSimilar(sql: Sql, paperId: number, c: CachedNeighbours): Promise<void> {
+  await sql.run(
+    `INSERT INTO similar_cache (paper_id, method, corpus_size, computed_at, neighbours) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (paper_id) DO UPDATE SET method = excluded.method, corpus_size = excluded.corpus_size,
+       computed_at = excluded.computed_at, neighbours = excluded.neighbours`,
+    [paperId, c.method, c.corpusSize, c.computedAt, JSON.stringify(c.neighbours)],
+  );
+}
+
+/** BM25 more-like-this: the paper's distinctive words as an any-word query, the paper itself left out. */
+export async function moreLikeThis(sql: Sql, paperId: number, match: string, k: number): Promise<Neighbour[]> {
+  const [wt, wa, wu] = BM25_WEIGHTS;
+  const rows = await sql.all<{ id: number; s: number }>(
+    `SELECT rowid AS id, bm25(papers_fts, ${wt}, ${wa}, ${wu}) AS s FROM papers_fts WHERE papers_fts MATCH ? AND rowid != ? ORDER BY s LIMIT ?`,
+    [match, paperId, k],
+  );
+  return rows.map((r) => ({ id: r.id, score: -r.s }));
+}
+
+/** How many documents contain each term (FTS5's own counts, stemmed as indexed). */
+export async function documentFrequencies(sql: Sql, terms: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!terms.length) return out;
+  const rows = await sql.all<{ term: string; doc: number }>(
+    `SELECT term, doc FROM papers_fts_vocab WHERE term IN (${terms.map(() => '?').join(',')})`,
+    terms,
+  );
+  for (const r of rows) out.set(r.term, r.doc);
+  return out;
+}
