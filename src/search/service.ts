@@ -16,6 +16,7 @@ import {
 import { ftsMatch, needsOr } from './fts-expr.ts';
 import { parseQuery, type ParsedQuery } from './query.ts';
 import { withoutStopwords } from './stopwords.ts';
+import { DfCache } from './terms.ts';
 
 export type SearchMode = 'keyword' | 'vector' | 'hybrid' | 'id' | 'filters';
 
@@ -25,6 +26,8 @@ export interface SearchOptions {
   /** How many top results the facet counts cover. */
   facetPool?: number | undefined;
   facets?: boolean | undefined;
+  /** Document-frequency cache (one per process by default). */
+  dfCache?: DfCache | undefined;
   snippets?: boolean | undefined;
 }
 
@@ -105,55 +108,83 @@ export async function searchKeyword(sql: Sql, query: string, opts: SearchOptions
 
   const filters = filtersOf(p);
   const ranked: ParsedQuery = { ...p, terms: withoutStopwords(p.terms) };
+  // One ranking query feeds both the page and the facet counts.
+  const want = limit + offset;
+  const pool = opts.facets === false ? want : Math.max(want, opts.facetPool ?? 500);
   let hits: Hit[];
   let match: string | null = null;
   if (!ftsMatch(ranked, { mode: 'and' })) {
     answer.mode = 'filters';
-    const r = await filteredHits(sql, filters, limit, offset);
+    const r = await filteredHits(sql, filters, pool, 0);
     hits = r.hits;
     answer.total = r.total;
   } else {
     let mode: 'and' | 'or' = needsOr(ranked) ? 'or' : 'and';
-    if (mode === 'or' && !query.includes('"')) {
-      // Ranked any-word matching for natural-language queries: words joined by
-      // hyphens (`low-rank`) count as separate words here (+1 point nDCG@10 on SciFact).
-      Object.assign(ranked, { terms: withoutStopwords([...new Set([...ranked.terms, ...ranked.phrases.flat()])]), phrases: [] });
-    }
+    if (mode === 'or') await prepareAnyWord(sql, query, ranked, answer.ignored, opts.dfCache);
     match = ftsMatch(ranked, { mode })!;
-    hits = await keywordHits(sql, match, filters, limit + offset);
+    hits = await keywordHits(sql, match, filters, pool);
     answer.total = await keywordCount(sql, match, filters, TOTAL_CAP);
-    const any = mode === 'and' ? ftsMatch(ranked, { mode: 'or' }) : null;
-    if (any && any !== match && hits.length < limit + offset) {
+    if (mode === 'and' && hits.length < want) {
       // Papers with every word first, then those with some of them, by BM25.
-      const seen = new Set(hits.map((h) => h.id));
-      const more = (await keywordHits(sql, any, filters, limit + offset)).filter((h) => !seen.has(h.id));
-      if (more.length && hits.length === 0) answer.ignored.push('no paper has all the words: showing papers with any of them');
-      const floor = hits.length ? Math.min(...hits.map((h) => h.score)) : 0;
-      const top = more.length ? more[0]!.score : 0;
-      // Keep the order: every "some words" score is placed below the lowest "all words" score.
-      hits = [...hits, ...more.map((h) => ({ id: h.id, score: hits.length ? (floor * h.score) / (top + 1e-9) - 1e-6 : h.score }))];
-      mode = hits.length && seen.size ? 'and' : 'or';
-      if (!seen.size) match = any;
-      answer.total = Math.max(answer.total, await keywordCount(sql, any, filters, TOTAL_CAP));
-      if (seen.size) match = any; // snippets highlight every word
+      const anyQuery: ParsedQuery = { ...ranked };
+      await prepareAnyWord(sql, query, anyQuery, [], opts.dfCache);
+      const any = ftsMatch(anyQuery, { mode: 'or' });
+      if (any && any !== match) {
+        const seen = new Set(hits.map((h) => h.id));
+        const more = (await keywordHits(sql, any, filters, pool)).filter((h) => !seen.has(h.id));
+        if (more.length && !seen.size) answer.ignored.push('no paper has all the words: showing papers with any of them');
+        // Every "some words" score is placed below the lowest "all words" score, keeping their order.
+        const floor = seen.size ? Math.min(...hits.map((h) => h.score)) : 0;
+        const top = more[0]?.score ?? 1;
+        hits = [...hits, ...more.map((h) => ({ id: h.id, score: seen.size ? (floor * h.score) / (top + 1e-9) - 1e-6 : h.score }))];
+        if (!seen.size) mode = 'or';
+        match = any; // snippets highlight every word
+        answer.total = Math.max(answer.total, await keywordCount(sql, any, filters, TOTAL_CAP));
+      }
     }
-    hits = hits.slice(offset, offset + limit);
     answer.match = mode;
   }
   answer.totalCapped = answer.total >= TOTAL_CAP;
 
-  const papers = await papersByIds(sql, hits.map((h) => h.id));
-  const snips = match && opts.snippets !== false ? await snippets(sql, match, hits.map((h) => h.id)) : new Map<number, string>();
-  answer.results = hits.flatMap((h) => {
+  const page = hits.slice(offset, offset + limit);
+  const papers = await papersByIds(sql, page.map((h) => h.id));
+  const snips = match && opts.snippets !== false ? await snippets(sql, match, page.map((h) => h.id)) : new Map<number, string>();
+  answer.results = page.flatMap((h) => {
     const paper = papers.get(h.id);
     return paper ? [item(paper, h.score, snips.get(h.id))] : [];
   });
-  if (opts.facets !== false) {
-    const pool = opts.facetPool ?? 500;
-    const poolIds = match ? (await keywordHits(sql, match, filters, pool)).map((h) => h.id) : (await filteredHits(sql, filters, pool)).hits.map((h) => h.id);
-    answer.facets = await facetCounts(sql, poolIds);
-  }
+  if (opts.facets !== false) answer.facets = await facetCounts(sql, hits.map((h) => h.id));
   return answer;
+}
+
+/** Words in more than this share of papers are left out of any-word ranking (when others remain). */
+const COMMON_SHARE = 0.25;
+const defaultDfCache = new DfCache();
+
+/**
+ * Shapes a query for ranked any-word matching: hyphen-joined words count as
+ * separate words (unless the user quoted phrases), and words so common they
+ * barely move BM25 are dropped, because scoring them is most of the cost.
+ */
+async function prepareAnyWord(sql: Sql, query: string, q: ParsedQuery, notes: string[], dfCache = defaultDfCache): Promise<void> {
+  if (!query.includes('"')) {
+    q.terms = withoutStopwords([...new Set([...q.terms, ...q.phrases.flat()])]);
+    q.phrases = [];
+  }
+  if (q.terms.length < 2) return;
+  const size = await corpusSize(sql);
+  if (size < 1000) return;
+  const df = await dfCache.get(sql, q.terms);
+  const common = q.terms.filter((t) => (df.get(t) ?? 0) > size * COMMON_SHARE);
+  if (common.length && common.length < q.terms.length) {
+    q.terms = q.terms.filter((t) => !common.includes(t));
+    notes.push(`very common words not used for ranking: ${common.join(', ')}`);
+  }
+}
+
+async function corpusSize(sql: Sql): Promise<number> {
+  const r = await sql.get<{ n: number | null }>('SELECT MAX(id) AS n FROM papers');
+  return r?.n ?? 0;
 }
 
 function item(p: StoredPaper, score: number, snippet: string | undefined): SearchResultItem {

@@ -4,6 +4,7 @@ import { cachedSimilar, documentFrequencies, moreLikeThis, storeSimilar, type Ne
 import { ftsString } from './fts-expr.ts';
 import { wordsOf } from './query.ts';
 import { STOPWORDS } from './stopwords.ts';
+import { variants } from './terms.ts';
 
 export interface SimilarAnswer {
   paper: StoredPaper;
@@ -16,15 +17,6 @@ export interface SimilarAnswer {
 const STALE_GROWTH = 0.01;
 const STALE_MS = 7 * 86_400_000;
 const MAX_TERMS = 24;
-
-/** Crude English variants, to find a word's indexed (Porter-stemmed) form in the vocabulary. */
-function variants(w: string): string[] {
-  const v = [w];
-  for (const suf of ['ing', 'ed', 'es', 's', 'ly', 'ation', 'ations', 'ity', 'ness', 'ment', 'ments']) {
-    if (w.length > suf.length + 3 && w.endsWith(suf)) v.push(w.slice(0, -suf.length));
-  }
-  return v;
-}
 
 /**
  * The words that best tell a paper apart: TF-IDF over title (weighted) and
