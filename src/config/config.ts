@@ -39,6 +39,25 @@ const schema = z.object({
   PAPERBOY_HTTP_RETRIES: z.coerce.number().int().min(0).max(20).default(4),
   PAPERBOY_HTTP_BACKOFF_MS: z.coerce.number().int().min(0).default(1000),
   PAPERBOY_HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),
+  PAPERBOY_EMBEDDER: z.enum(['auto', 'http', 'onnx', 'none']).default('auto'),
+  PAPERBOY_EMBEDDER_URL: url.optional(),
+  PAPERBOY_EMBEDDER_MODEL: z.string().min(1).optional(),
+  PAPERBOY_EMBEDDER_KEY: z.string().min(1).optional(),
+  PAPERBOY_EMBEDDER_DIMS: z.coerce.number().int().positive().max(8192).optional(),
+  PAPERBOY_EMBEDDER_BATCH_SIZE: z.coerce.number().int().positive().max(4096).optional(),
+  PAPERBOY_EMBEDDER_TIMEOUT_MS: z.coerce.number().int().positive().default(60000),
+  PAPERBOY_EMBEDDER_RETRIES: z.coerce.number().int().min(0).max(20).default(4),
+  PAPERBOY_EMBEDDER_QUERY_PREFIX: z.string().optional(),
+  PAPERBOY_EMBEDDER_DOCUMENT_PREFIX: z.string().optional(),
+  PAPERBOY_EMBEDDER_OFFLINE: bool.default(false),
+  PAPERBOY_HYBRID_WEIGHT: z.coerce.number().min(0).max(1).default(0.5),
+}).superRefine((e, ctx) => {
+  if (e.PAPERBOY_EMBEDDER === 'http' && !e.PAPERBOY_EMBEDDER_URL) {
+    ctx.addIssue({ code: 'custom', path: ['PAPERBOY_EMBEDDER_URL'], message: 'required when PAPERBOY_EMBEDDER=http' });
+  }
+  if (e.PAPERBOY_EMBEDDER === 'http' && !e.PAPERBOY_EMBEDDER_MODEL) {
+    ctx.addIssue({ code: 'custom', path: ['PAPERBOY_EMBEDDER_MODEL'], message: 'required when PAPERBOY_EMBEDDER=http' });
+  }
 });
 
 export interface Config {
@@ -58,6 +77,23 @@ export interface Config {
     readonly arxivQuery: string;
   };
   readonly endpoints: { readonly hfDaily: string; readonly arxivApi: string; readonly arxivOai: string };
+  readonly embedder: {
+    readonly provider: 'auto' | 'http' | 'onnx' | 'none';
+    readonly url: string | undefined;
+    readonly model: string | undefined;
+    readonly key: string | undefined;
+    readonly dims: number | undefined;
+    readonly batchSize: number | undefined;
+    readonly timeoutMs: number;
+    readonly retries: number;
+    /** 'none' turns a model's default prefix off. */
+    readonly queryPrefix: string | undefined;
+    readonly documentPrefix: string | undefined;
+    readonly offline: boolean;
+    readonly modelsDir: string;
+  };
+  /** Weight of the vector score in hybrid ranking (keyword gets 1 − this). */
+  readonly hybridWeight: number;
   readonly http: {
     /** Minimum spacing between requests to one host; arXiv asks for 3 s. */
     readonly arxivMinIntervalMs: number;
@@ -123,6 +159,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       arxivQuery: e.PAPERBOY_ARXIV_QUERY,
     },
     endpoints: { hfDaily: e.HF_API_URL, arxivApi: e.ARXIV_API_URL, arxivOai: e.ARXIV_OAI_URL },
+    embedder: {
+      provider: e.PAPERBOY_EMBEDDER,
+      url: e.PAPERBOY_EMBEDDER_URL,
+      model: e.PAPERBOY_EMBEDDER_MODEL,
+      key: e.PAPERBOY_EMBEDDER_KEY,
+      dims: e.PAPERBOY_EMBEDDER_DIMS,
+      batchSize: e.PAPERBOY_EMBEDDER_BATCH_SIZE,
+      timeoutMs: e.PAPERBOY_EMBEDDER_TIMEOUT_MS,
+      retries: e.PAPERBOY_EMBEDDER_RETRIES,
+      queryPrefix: e.PAPERBOY_EMBEDDER_QUERY_PREFIX === 'none' ? '' : e.PAPERBOY_EMBEDDER_QUERY_PREFIX,
+      documentPrefix: e.PAPERBOY_EMBEDDER_DOCUMENT_PREFIX === 'none' ? '' : e.PAPERBOY_EMBEDDER_DOCUMENT_PREFIX,
+      offline: e.PAPERBOY_EMBEDDER_OFFLINE,
+      modelsDir: path.join(dataDir, 'models'),
+    },
+    hybridWeight: e.PAPERBOY_HYBRID_WEIGHT,
     http: {
       arxivMinIntervalMs: e.PAPERBOY_HTTP_MIN_INTERVAL_MS ?? 3000,
       retries: e.PAPERBOY_HTTP_RETRIES,

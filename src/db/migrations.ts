@@ -141,6 +141,23 @@ export const migrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    name: 'paper vectors, keyed by embedding model',
+    sqlite: `
+      CREATE TABLE paper_vectors (
+        model TEXT NOT NULL,
+        paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+        dims INTEGER NOT NULL,
+        encoding TEXT NOT NULL DEFAULT 'int8' CHECK (encoding IN ('int8', 'f16', 'f32')),
+        vector BLOB NOT NULL,
+        text_hash TEXT NOT NULL,
+        embedded_at TEXT NOT NULL,
+        PRIMARY KEY (model, paper_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX paper_vectors_paper ON paper_vectors (paper_id);
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

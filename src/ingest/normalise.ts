@@ -14,8 +14,9 @@ export const LIMITS = {
 } as const;
 
 // C0/C1 controls except \t \n \r, which become spaces or stay as line breaks.
+// Also U+E000/U+E001, which search uses to mark matches in snippets.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFEFF]/g;
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFEFF\uE000\uE001]/g;
 
 // UTF-8 read as Latin-1 ("MÃ¼ller"): a lead byte À-ô followed by continuation bytes.
 const MOJIBAKE = /[\u00C2-\u00F4][\u0080-\u00BF]+/g;

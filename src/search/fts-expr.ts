@@ -33,8 +33,8 @@ export function needsOr(p: ParsedQuery): boolean {
  * only exclusions — FTS5 has no stand-alone NOT — or nothing at all); the caller then lists by
  * filters. Authors are always required, whatever the mode; exclusions always apply.
  *
- *   AND: `"a" AND "b c" AND "tr" * AND authors : ("song" "han") NOT "x"`
- *   OR:  `("a" OR "b c" OR "tr" *) AND authors : ("song" "han") NOT "x"`
+ *   AND: `"a" AND "b c" AND "tr" * AND authors : "song han" NOT "x"`
+ *   OR:  `("a" OR "b c" OR "tr" *) AND authors : "song han" NOT "x"`
  */
 export function ftsMatch(p: ParsedQuery, opts: { mode: 'and' | 'or' }): string | null {
   const positives = [
@@ -42,7 +42,12 @@ export function ftsMatch(p: ParsedQuery, opts: { mode: 'and' | 'or' }): string |
     ...p.phrases.map((ws) => ftsString(ws.join(' '))),
     ...p.prefixes.map((w) => `${ftsString(w)} *`),
   ];
-  const authors = p.authors.map((a) => `authors : (${a.split(' ').map(ftsString).join(' ')})`);
+  // A name is a phrase in the authors column (`Song Han` must not match `Song Li, Wei Han`);
+  // a two-word name also matches in the other order (`Han Song`), as name conventions differ.
+  const authors = p.authors.map((a) => {
+    const w = a.split(' ');
+    return w.length === 2 ? `authors : (${ftsString(a)} OR ${ftsString(`${w[1]} ${w[0]}`)})` : `authors : ${ftsString(a)}`;
+  });
   const required =
     opts.mode === 'and' || positives.length < 2
       ? [...positives, ...authors]

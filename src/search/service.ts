@@ -13,7 +13,7 @@ import {
   type Hit,
   type SearchFilters,
 } from '../store/search.ts';
-import { ftsMatch, needsOr } from './fts-expr.ts';
+import { ftsExcluded, ftsMatch, needsOr } from './fts-expr.ts';
 import { parseQuery, type ParsedQuery } from './query.ts';
 import { withoutStopwords } from './stopwords.ts';
 import { DfCache } from './terms.ts';
@@ -115,7 +115,8 @@ export async function searchKeyword(sql: Sql, query: string, opts: SearchOptions
   let match: string | null = null;
   if (!ftsMatch(ranked, { mode: 'and' })) {
     answer.mode = 'filters';
-    const r = await filteredHits(sql, filters, pool, 0);
+    const exclude = ftsExcluded(ranked);
+    const r = await filteredHits(sql, exclude ? { ...filters, exclude } : filters, pool, 0);
     hits = r.hits;
     answer.total = r.total;
   } else {
@@ -124,22 +125,16 @@ export async function searchKeyword(sql: Sql, query: string, opts: SearchOptions
     match = ftsMatch(ranked, { mode })!;
     hits = await keywordHits(sql, match, filters, pool);
     answer.total = await keywordCount(sql, match, filters, TOTAL_CAP);
-    if (mode === 'and' && hits.length < want) {
-      // Papers with every word first, then those with some of them, by BM25.
-      const anyQuery: ParsedQuery = { ...ranked };
-      await prepareAnyWord(sql, query, anyQuery, [], opts.dfCache);
-      const any = ftsMatch(anyQuery, { mode: 'or' });
+    if (mode === 'and' && hits.length === 0) {
+      // No paper has every word: rank the papers that have any of them.
+      await prepareAnyWord(sql, query, ranked, answer.ignored, opts.dfCache);
+      const any = ftsMatch(ranked, { mode: 'or' });
       if (any && any !== match) {
-        const seen = new Set(hits.map((h) => h.id));
-        const more = (await keywordHits(sql, any, filters, pool)).filter((h) => !seen.has(h.id));
-        if (more.length && !seen.size) answer.ignored.push('no paper has all the words: showing papers with any of them');
-        // Every "some words" score is placed below the lowest "all words" score, keeping their order.
-        const floor = seen.size ? Math.min(...hits.map((h) => h.score)) : 0;
-        const top = more[0]?.score ?? 1;
-        hits = [...hits, ...more.map((h) => ({ id: h.id, score: seen.size ? (floor * h.score) / (top + 1e-9) - 1e-6 : h.score }))];
-        if (!seen.size) mode = 'or';
-        match = any; // snippets highlight every word
-        answer.total = Math.max(answer.total, await keywordCount(sql, any, filters, TOTAL_CAP));
+        match = any;
+        mode = 'or';
+        hits = await keywordHits(sql, match, filters, pool);
+        answer.total = await keywordCount(sql, match, filters, TOTAL_CAP);
+        if (hits.length) answer.ignored.push('no paper has all the words: showing papers with any of them');
       }
     }
     answer.match = mode;

@@ -7,6 +7,8 @@ export interface SearchFilters {
   since?: string | undefined;
   until?: string | undefined;
   hasCode?: boolean | undefined;
+  /** An FTS5 expression: papers matching it are left out (a query of exclusions only). */
+  exclude?: string | undefined;
 }
 
 export interface Hit {
@@ -48,6 +50,10 @@ function filterSql(f: SearchFilters, alias: string): { where: string; params: Pa
     params.push(nextDay(f.until));
   }
   if (f.hasCode !== undefined) parts.push(`${alias}.has_code = ${f.hasCode ? 1 : 0}`);
+  if (f.exclude) {
+    parts.push(`${alias}.id NOT IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)`);
+    params.push(f.exclude);
+  }
   return { where: parts.join(' AND '), params };
 }
 
@@ -55,7 +61,7 @@ function nextDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
-const hasFilters = (f: SearchFilters) => Boolean(f.categories?.length || f.since || f.until || f.hasCode !== undefined);
+const hasFilters = (f: SearchFilters) => Boolean(f.categories?.length || f.since || f.until || f.hasCode !== undefined || f.exclude);
 
 /**
  * BM25 top-k inside FTS5, then joined: ranking happens in the subquery with a
