@@ -3,6 +3,7 @@ import type { Config } from './config/config.ts';
 import { openDatabase } from './db/connect.ts';
 import { migrate } from './db/migrations.ts';
 import type { Database } from './db/sql.ts';
+import { SearchRuntime } from './search/runtime.ts';
 
 /** Everything a command or the daemon needs, built once from the config and passed down. */
 export interface App {
@@ -10,6 +11,8 @@ export interface App {
   db: Database;
   log: Logger;
   now: () => Date;
+  /** Search by meaning: the embedder and vector index, resolved on first use. */
+  search: SearchRuntime;
   close(): Promise<void>;
 }
 
@@ -24,11 +27,16 @@ export async function createApp(config: Config, opts: { log?: Logger; now?: () =
     const applied = await migrate(db);
     if (applied.length) log.info({ applied }, 'db: migrations applied');
   }
+  const search = new SearchRuntime(config, (msg) => log.info(msg));
   return {
     config,
     db,
     log,
     now: opts.now ?? (() => new Date()),
-    close: () => db.close(),
+    search,
+    close: async () => {
+      await search.close();
+      await db.close();
+    },
   };
 }

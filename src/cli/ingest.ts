@@ -106,10 +106,19 @@ Exit status: 0 done (skipped records are reported, not fatal), 1 the run failed 
       const out = createOutput(flags.json === true);
       const started = Date.now();
       const progress = flags.progress === false ? undefined : createProgress(`ingest ${source}`);
-      const result = await ctx.withApp((app) =>
-        runIngest(app, source as SourceName, args, { onProgress: (s, f) => progress?.update(s, f) }),
-      );
-      progress?.done();
+      const result = await ctx.withApp(async (app) => {
+        const r = await runIngest(app, source as SourceName, args, { onProgress: (s, f) => progress?.update(s, f) });
+        progress?.done();
+        // With an embedder set up explicitly, new papers are embedded at once (the daemon does it on a schedule).
+        if (app.config.embedder.provider === 'http' || app.config.embedder.provider === 'onnx') {
+          const { semantic } = await app.search.ready();
+          if (semantic && r.summary.new + r.summary.updated > 0) {
+            const e = await semantic.embedMissing(app.db, { now: app.now });
+            out.line(`${semantic.embedder.id}: ${fmt(e.embedded)} papers embedded`);
+          }
+        }
+        return r;
+      });
       const seconds = (Date.now() - started) / 1000;
       const s = result.summary;
       for (const l of summaryText(source, s, seconds)) out.line(l);

@@ -2,6 +2,8 @@ import type { IngestSummary } from '../ingest/pipeline.ts';
 
 export interface Progress {
   update(s: Readonly<IngestSummary>, fraction: number | undefined): void;
+  /** A plain count of a known total (reindex, eval). */
+  fraction(done: number, total: number): void;
   done(): void;
 }
 
@@ -48,6 +50,22 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
       } else {
         const pct = fraction === undefined ? '' : ` (${(fraction * 100).toFixed(1)}%, ETA ${eta})`;
         stream.write(`${label}: ${counts}, ${n(Math.round(rate))} rec/s${pct}\n`);
+      }
+    },
+    fraction(done, total) {
+      const s = { read: done, new: 0, updated: 0, unchanged: 0, skipped: 0, filtered: 0, errors: [], failures: [] };
+      const now = Date.now();
+      if (now - last < (tty ? 100 : intervalMs)) return;
+      last = now;
+      const secs = (now - started) / 1000;
+      const f = total ? done / total : undefined;
+      const eta = f && f > 0 ? duration((secs * (1 - f)) / f) : '--:--';
+      const line = `${label} ${n(done)}/${n(total)}${f === undefined ? '' : ` (${(f * 100).toFixed(0)}%)`} · ${n(Math.round(secs > 0 ? s.read / secs : 0))}/s · ETA ${eta}`;
+      if (tty) {
+        stream.write(`\r\x1b[2K${line.slice(0, (stream.columns || 120) - 1)}`);
+        drawn = true;
+      } else {
+        stream.write(line + '\n');
       }
     },
     done() {

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { runEval } from '../search/eval.ts';
-import { searchKeyword } from '../search/service.ts';
+import { search, type RequestedMode } from '../search/hybrid.ts';
 import { similarPapers } from '../search/similar.ts';
 import type { CliContext } from './context.ts';
 import { createOutput, fmt, UsageError } from './output.ts';
+import { createProgress } from './progress.ts';
 
 const QUERY_HELP = `
 Query language:
@@ -17,6 +18,11 @@ Query language:
   has:code                papers with a code repository
   2401.01234 or an arXiv URL goes straight to that paper.
 A malformed query never fails: it degrades to plain words, and the answer says what was ignored.`;
+
+function requestedMode(v: string): RequestedMode {
+  if (v === 'auto' || v === 'keyword' || v === 'vector' || v === 'hybrid') return v;
+  throw new UsageError(`--mode must be auto, keyword, vector or hybrid (got ${JSON.stringify(v)})`);
+}
 
 function count(name: string, v: string | undefined, dflt: number, max: number): number {
   if (v === undefined) return dflt;
@@ -32,14 +38,23 @@ export function registerSearch(program: Command, ctx: CliContext): void {
     .argument('<query...>', 'the query (quote it in the shell)')
     .option('--limit <n>', 'results per page (default 10, at most 100)')
     .option('--offset <n>', 'skip this many results')
+    .option('--mode <mode>', 'auto (hybrid when an embedder is set up), keyword, vector or hybrid', 'auto')
     .option('--json', 'print the answer as one JSON object on the last line of stdout')
     .addHelpText('after', QUERY_HELP)
-    .action(async (words: string[], flags: { limit?: string; offset?: string; json?: boolean }) => {
+    .action(async (words: string[], flags: { limit?: string; offset?: string; mode: string; json?: boolean }) => {
       const out = createOutput(flags.json === true);
       const limit = Math.max(1, count('limit', flags.limit, 10, 100));
       const offset = count('offset', flags.offset, 0, 10_000);
-      const a = await ctx.withApp((app) => searchKeyword(app.db, words.join(' '), { limit, offset }));
-      out.line(`${fmt(a.total)}${a.totalCapped ? '+' : ''} papers · mode ${a.mode}${a.match ? ` (${a.match})` : ''}`);
+      const mode = requestedMode(flags.mode);
+      const a = await ctx.withApp(async (app) =>
+        search(app.db, mode === 'keyword' ? { semantic: null, reason: 'keyword mode requested' } : await app.search.ready(), words.join(' '), {
+          limit,
+          offset,
+          mode,
+          weight: app.config.hybridWeight,
+        }),
+      );
+      out.line(`${fmt(a.total)}${a.totalCapped ? '+' : ''} papers · mode ${a.mode}${a.match ? ` (${a.match})` : ''}${a.vector && !a.vector.available ? ` · keyword-only: ${a.vector.reason}` : ''}`);
       for (const note of a.ignored) out.line(`note: ${note}`);
       for (const [i, r] of a.results.entries()) {
         out.line(`${String(offset + i + 1).padStart(3)}. ${r.title}`);
@@ -76,18 +91,45 @@ export function registerSearch(program: Command, ctx: CliContext): void {
     });
 
   program
+    .command('reindex')
+    .description('Compute the vectors for search by meaning: papers without one, or whose text changed (a new model re-embeds all)')
+    .option('--json', 'print the summary as one JSON object on the last line of stdout')
+    .addHelpText('after', '\nNeeds an embedder: PAPERBOY_EMBEDDER=http with PAPERBOY_EMBEDDER_URL and _MODEL, or onnx (see README).')
+    .action(async (flags: { json?: boolean }) => {
+      const out = createOutput(flags.json === true);
+      const progress = createProgress('reindex');
+      const started = Date.now();
+      const r = await ctx.withApp(async (app) => {
+        const { semantic, reason } = await app.search.ready();
+        if (!semantic) throw new Error(`reindex: no embedder: ${reason}`);
+        const res = await semantic.embedMissing(app.db, { now: app.now, onProgress: (d, t) => progress.fraction(d, t) });
+        return { model: semantic.embedder.id, dims: semantic.embedder.dims ?? null, vectors: semantic.size, ...res };
+      });
+      progress.done();
+      out.line(`${r.model}: ${fmt(r.embedded)} embedded, ${fmt(r.unchanged)} unchanged, ${fmt(r.dropped)} vectors of other models dropped; ${fmt(r.vectors)} in the index (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      out.result(r);
+    });
+
+  program
     .command('eval')
     .description('Measure search quality on a BEIR-format benchmark (nDCG@10, Recall@100, MRR@10)')
     .requiredOption('--corpus <file>', 'corpus.jsonl: {"_id","title","text"} per line')
     .requiredOption('--queries <file>', 'queries.jsonl: {"_id","text"} per line')
     .requiredOption('--qrels <file>', 'qrels TSV: query-id, corpus-id, score')
-    .option('--mode <mode>', 'keyword (vector and hybrid need an embedder)', 'keyword')
+    .option('--mode <mode>', 'keyword, vector or hybrid (vector and hybrid need an embedder: PAPERBOY_EMBEDDER)', 'keyword')
     .option('--json', 'print the figures as one JSON object on the last line of stdout')
     .addHelpText('after', '\nLoads the corpus into a temporary database and runs every query in the qrels.\nExample:\n  paperboy eval --corpus ../shared/data/scifact/corpus.jsonl --queries ../shared/data/scifact/queries.jsonl --qrels ../shared/data/scifact/qrels/train.tsv')
     .action(async (flags: { corpus: string; queries: string; qrels: string; mode: string; json?: boolean }) => {
-      if (flags.mode !== 'keyword') throw new UsageError(`--mode ${flags.mode} needs an embedder; only keyword is available in this build`);
+      const mode = requestedMode(flags.mode);
+      if (mode === 'auto') throw new UsageError('--mode must be keyword, vector or hybrid');
       const out = createOutput(flags.json === true);
-      const r = await runEval(flags, { mode: 'keyword' });
+      const progress = createProgress('eval');
+      const r = await ctx.withApp(async (app) => {
+        const semantic = mode === 'keyword' ? { semantic: null } : await app.search.ready();
+        if (mode !== 'keyword' && !semantic.semantic) throw new Error(`eval: --mode ${mode} needs an embedder: ${semantic.reason}`);
+        return runEval(flags, { mode, embedder: semantic.semantic?.embedder, weight: app.config.hybridWeight, onProgress: (d, t) => progress.fraction(d, t) });
+      });
+      progress.done();
       out.line(`${flags.mode}: nDCG@10 ${r.ndcg10.toFixed(4)} · Recall@100 ${r.recall100.toFixed(4)} · MRR@10 ${r.mrr10.toFixed(4)} · ${fmt(r.queries)} queries over ${fmt(r.documents)} documents in ${r.seconds.toFixed(1)} s`);
       out.result(r);
     });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createApp } from '../app.ts';
 import { loadDemoIfEmpty } from '../demo.ts';
+import { embedJob } from '../jobs/embed-job.ts';
 import { ingestJobs } from '../jobs/ingest-jobs.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
 import { buildServer } from '../web/server.ts';
@@ -18,7 +19,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const app = await createApp(config);
       const server = await buildServer(app);
       if (config.demo && flags.demo) await loadDemoIfEmpty(app);
-      const scheduler = config.scheduler && flags.scheduler ? new Scheduler(app, ingestJobs(config)) : undefined;
+      app.search.current(); // start resolving the embedder (a model download) in the background
+      const scheduler = config.scheduler && flags.scheduler ? new Scheduler(app, [...ingestJobs(config), embedJob()]) : undefined;
       const address = await server.listen({ host: config.host, port: config.port });
       app.log.info(`web: listening on ${address} (${config.baseUrl}); database ${app.db.description}`);
       await scheduler?.start();

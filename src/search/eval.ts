@@ -8,7 +8,9 @@ import { bufferLines } from '../ingest/files.ts';
 import { normalise } from '../ingest/normalise.ts';
 import { upsertPaper } from '../store/papers.ts';
 import { mrrAt, ndcgAt, parseQrels, recallAt } from './metrics.ts';
-import { searchKeyword } from './service.ts';
+import type { Embedder } from './embed/embedder.ts';
+import { search } from './hybrid.ts';
+import { SemanticIndex } from './semantic.ts';
 
 export interface EvalFiles {
   corpus: string;
@@ -59,13 +61,27 @@ async function loadCorpus(sql: Sql, file: string, onProgress?: (n: number) => vo
 }
 
 /** nDCG@10, Recall@100 and MRR@10 of a search mode over every query in the qrels. */
-export async function runEval(files: EvalFiles, opts: { mode: 'keyword'; onProgress?: (done: number, total: number) => void }): Promise<EvalResult> {
+export interface EvalOptions {
+  mode: 'keyword' | 'vector' | 'hybrid';
+  /** Needed for vector and hybrid: the corpus is embedded into the temporary database. */
+  embedder?: Embedder | undefined;
+  weight?: number | undefined;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function runEval(files: EvalFiles, opts: EvalOptions): Promise<EvalResult> {
   const started = Date.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'paperboy-eval-'));
   const db = openSqlite(path.join(dir, 'eval.db'));
   try {
     await migrate(db);
     const documents = await loadCorpus(db, files.corpus);
+    let semantic: SemanticIndex | null = null;
+    if (opts.mode !== 'keyword') {
+      if (!opts.embedder) throw new Error(`eval: --mode ${opts.mode} needs an embedder`);
+      semantic = new SemanticIndex(opts.embedder);
+      await semantic.embedMissing(db);
+    }
     const queries = new Map(jsonLines(files.queries).map((q) => [String(q._id), String(q.text ?? '')]));
     const qrels = parseQrels(readFileSync(files.qrels, 'utf8'));
     let ndcg = 0;
@@ -75,7 +91,7 @@ export async function runEval(files: EvalFiles, opts: { mode: 'keyword'; onProgr
     for (const [qid, rel] of qrels) {
       const text = queries.get(qid);
       if (text === undefined) continue;
-      const answer = await searchKeyword(db, text, { limit: 100, facets: false, snippets: false });
+      const answer = await search(db, { semantic }, text, { mode: opts.mode, weight: opts.weight, limit: 100, facets: false, snippets: false });
       const ranked = answer.results.map((r) => r.id.slice('beir:'.length));
       ndcg += ndcgAt(ranked, rel, 10);
       recall += recallAt(ranked, rel, 100);

@@ -57,6 +57,8 @@ export interface SearchAnswer {
   results: SearchResultItem[];
   facets: Facets;
   ignored: string[];
+  /** Search by meaning: whether it took part, and why not when it did not. */
+  vector?: { available: boolean; reason?: string; model?: string; candidates?: number } | undefined;
 }
 
 const TOTAL_CAP = 10_000;
@@ -182,7 +184,7 @@ async function corpusSize(sql: Sql): Promise<number> {
   return r?.n ?? 0;
 }
 
-function item(p: StoredPaper, score: number, snippet: string | undefined): SearchResultItem {
+export function item(p: StoredPaper, score: number, snippet: string | undefined): SearchResultItem {
   return {
     id: p.key,
     title: p.title,

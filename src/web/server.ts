@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { App } from '../app.ts';
 import { parseArxivId } from '../ingest/ids.ts';
-import { searchKeyword } from '../search/service.ts';
+import { search } from '../search/hybrid.ts';
 import { similarPapers } from '../search/similar.ts';
 import { countPapers, getPaper, listRecent, type StoredPaper } from '../store/papers.ts';
 import { html, raw, type SafeHtml } from './html.ts';
@@ -103,7 +103,7 @@ ${similar.length ? html`<h2>Similar papers</h2><ol>${similar.map((x) => html`<li
   });
 
   server.get('/api/search', async (req, reply) => {
-    const q = req.query as { q?: unknown; limit?: string; offset?: string };
+    const q = req.query as { q?: unknown; limit?: string; offset?: string; mode?: string };
     const query = typeof q.q === 'string' ? q.q : '';
     if (!query.trim()) {
       reply.code(400);
@@ -111,7 +111,8 @@ ${similar.length ? html`<h2>Similar papers</h2><ol>${similar.map((x) => html`<li
     }
     const limit = Math.max(1, Math.min(100, Number.parseInt(q.limit ?? '20', 10) || 20));
     const offset = Math.max(0, Math.min(10_000, Number.parseInt(q.offset ?? '0', 10) || 0));
-    return searchKeyword(app.db, query.slice(0, 10_000), { limit, offset });
+    const mode = q.mode === 'keyword' || q.mode === 'vector' || q.mode === 'hybrid' ? q.mode : 'auto';
+    return search(app.db, app.search.current(), query.slice(0, 10_000), { limit, offset, mode, weight: app.config.hybridWeight });
   });
 
   server.setNotFoundHandler(async (_req, reply) => {
