@@ -1,10 +1,12 @@
 import type { Sql } from '../db/sql.ts';
 import { countPapers, getPaper, papersByIds, type StoredPaper } from '../store/papers.ts';
-import { cachedSimilar, documentFrequencies, moreLikeThis, storeSimilar, type Neighbour } from '../store/similar.ts';
+import { cachedSimilar, moreLikeThis, storeSimilar, type Neighbour } from '../store/similar.ts';
 import { ftsString } from './fts-expr.ts';
 import { wordsOf } from './query.ts';
 import { STOPWORDS } from './stopwords.ts';
-import { variants } from './terms.ts';
+import { DfCache } from './terms.ts';
+
+const dfCache = new DfCache();
 
 export interface SimilarAnswer {
   paper: StoredPaper;
@@ -16,7 +18,9 @@ export interface SimilarAnswer {
 /** A cached list is reused until the corpus has grown by more than this fraction, or for a week. */
 const STALE_GROWTH = 0.01;
 const STALE_MS = 7 * 86_400_000;
-const MAX_TERMS = 24;
+const MAX_TERMS = 10;
+/** Words in more than this share of papers say little about a paper and cost the most to score. */
+const COMMON_SHARE = 0.02;
 
 /**
  * The words that best tell a paper apart: TF-IDF over title (weighted) and
@@ -33,12 +37,13 @@ export async function distinctiveTerms(sql: Sql, p: StoredPaper, corpusSize: num
   add(p.title, 3);
   add(p.abstract, 1);
   const words = [...tf.keys()];
-  const df = await documentFrequencies(sql, [...new Set(words.flatMap(variants))]);
+  const df = await dfCache.get(sql, words);
   const scored = words.map((w) => {
-    const d = Math.max(1, ...variants(w).map((x) => df.get(x) ?? 0));
-    return { w, s: (tf.get(w) ?? 0) * Math.log(1 + corpusSize / d) };
+    const d = Math.max(1, df.get(w) ?? 0);
+    return { w, d, s: (tf.get(w) ?? 0) * Math.log(1 + corpusSize / d) };
   });
-  return scored.sort((a, b) => b.s - a.s).slice(0, MAX_TERMS).map((x) => x.w);
+  const rare = scored.filter((x) => x.d <= Math.max(10, corpusSize * COMMON_SHARE));
+  return (rare.length >= 3 ? rare : scored).sort((a, b) => b.s - a.s).slice(0, MAX_TERMS).map((x) => x.w);
 }
 
 export async function similarPapers(sql: Sql, key: string, opts: { k?: number; now?: Date } = {}): Promise<SimilarAnswer | undefined> {
