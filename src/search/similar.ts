@@ -18,9 +18,7 @@ export interface SimilarAnswer {
 /** A cached list is reused until the corpus has grown by more than this fraction, or for a week. */
 const STALE_GROWTH = 0.01;
 const STALE_MS = 7 * 86_400_000;
-const MAX_TERMS = 10;
-/** Words in more than this share of papers say little about a paper and cost the most to score. */
-const COMMON_SHARE = 0.02;
+const MAX_TERMS = 24;
 
 /**
  * The words that best tell a paper apart: TF-IDF over title (weighted) and
@@ -40,10 +38,9 @@ export async function distinctiveTerms(sql: Sql, p: StoredPaper, corpusSize: num
   const df = await dfCache.get(sql, words);
   const scored = words.map((w) => {
     const d = Math.max(1, df.get(w) ?? 0);
-    return { w, d, s: (tf.get(w) ?? 0) * Math.log(1 + corpusSize / d) };
+    return { w, s: (tf.get(w) ?? 0) * Math.log(1 + corpusSize / d) };
   });
-  const rare = scored.filter((x) => x.d <= Math.max(10, corpusSize * COMMON_SHARE));
-  return (rare.length >= 3 ? rare : scored).sort((a, b) => b.s - a.s).slice(0, MAX_TERMS).map((x) => x.w);
+  return scored.sort((a, b) => b.s - a.s).slice(0, MAX_TERMS).map((x) => x.w);
 }
 
 export async function similarPapers(sql: Sql, key: string, opts: { k?: number; now?: Date } = {}): Promise<SimilarAnswer | undefined> {
