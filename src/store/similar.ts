@@ -51,3 +51,12 @@ export async function documentFrequencies(sql: Sql, terms: readonly string[]): P
   for (const r of rows) out.set(r.term, r.doc);
   return out;
 }
+
+/** Papers with no cached neighbours yet, newest first. */
+export async function papersWithoutSimilar(sql: Sql, limit: number): Promise<string[]> {
+  const rows = await sql.all<{ key: string }>(
+    'SELECT p.key FROM papers p LEFT JOIN similar_cache c ON c.paper_id = p.id WHERE c.paper_id IS NULL ORDER BY p.id DESC LIMIT ?',
+    [limit],
+  );
+  return rows.map((r) => r.key);
+}
