@@ -138,17 +138,53 @@ export function runChild<T>(script: string, args: string[], o: ChildOptions): Pr
         }
       }
     });
+    // The node process itself (under GNU time, its child): killing only it lets GNU time report its peak RSS.
+    let nodePid: number | undefined;
+    let sampledHwmKb = 0;
+    const findNode = () => {
+      if (nodePid !== undefined || !child.pid) return;
+      if (!GNU_TIME) nodePid = child.pid;
+      else {
+        try {
+          const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+          if (kids.length) nodePid = Number(kids[0]);
+        } catch {
+          // not started yet, or gone
+        }
+      }
+    };
     const kill = (why: string) => {
       if (killedFor) return;
       killedFor = why;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
+      findNode();
+      for (const target of [nodePid, child.pid ? -child.pid : undefined]) {
+        try {
+          if (target !== undefined) process.kill(target, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        if (target === nodePid && nodePid !== undefined) break;
       }
+      // Whatever is left of the group (GNU time exits by itself once node is gone).
+      setTimeout(() => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }, 5000).unref();
     };
     const timer = setInterval(() => {
       const s = (performance.now() - started) / 1000;
+      findNode();
+      if (nodePid !== undefined) {
+        try {
+          const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${nodePid}/status`, 'utf8'))?.[1] ?? 0);
+          sampledHwmKb = Math.max(sampledHwmKb, hwm);
+        } catch {
+          // gone
+        }
+      }
       if (o.buildBudgetS !== undefined && !built && s > o.buildBudgetS) {
         const done = last?.docs !== undefined ? ` after ${Number(last.docs).toLocaleString('en-US')} documents` : '';
         kill(`index build exceeded the ${fmtBudget(o.buildBudgetS)} budget${done}`);
@@ -171,12 +207,13 @@ export function runChild<T>(script: string, args: string[], o: ChildOptions): Pr
           const text = readFileSync(timeFile, 'utf8').trim();
           const kb = Number(text.split('\n').at(-1));
           if (Number.isFinite(kb) && kb > 0) peakRssMb = round(kb / 1024, 1);
-          if (/signal 9|Killed/i.test(text) && !killedFor) killedFor = 'killed by signal 9 (the system ran out of memory?)';
+          if (/signal 9/i.test(text) && !killedFor) killedFor = 'killed by signal 9 (the system ran out of memory?)';
         } catch {
           // no report
         }
         rmSync(timeFile, { force: true });
       }
+      if (peakRssMb === null && sampledHwmKb > 0) peakRssMb = round(sampledHwmKb / 1024, 1);
       const base = { exitCode: code, signal, wallSeconds: round(wallSeconds, 2), peakRssMb, stderrTail: stderr.slice(-3000), ...(last ? { last } : {}) };
       const oom = /heap out of memory|Reached heap limit|Allocation failed/i.test(stderr);
       if (killedFor || oom || code !== 0) {

@@ -25,7 +25,7 @@
  *   --quick              10000,100000 only
  *   --seed S             corpus, vector and query seed [BENCH_SEED]      default 1
  *   --engines LIST       paperboy,minisearch,orama                       default all three
- *   --build-budget MIN   per peer index build, minutes [BENCH_BUILD_BUDGET]  default 12
+ *   --build-budget MIN   per peer index build, minutes [BENCH_BUILD_BUDGET]  default 10
  *   --query-budget MIN   per peer, after the build, minutes              default 5
  *   --heap MB            peers' --max-old-space-size                     default 16384
  *   --no-peer-vectors    Orama without vectors (keyword only)
@@ -70,7 +70,7 @@ function parseOptions(argv: string[]): Options {
     sizes: (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.replace(/[_\s]/g, ''))),
     seed: Number(process.env.BENCH_SEED ?? 1),
     engines: ['paperboy', 'minisearch', 'orama'],
-    buildBudgetMin: Number(process.env.BENCH_BUILD_BUDGET ?? 12),
+    buildBudgetMin: Number(process.env.BENCH_BUILD_BUDGET ?? 10),
     queryBudgetMin: 5,
     heapMb: 16384,
     peerVectors: true,
