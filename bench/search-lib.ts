@@ -68,6 +68,7 @@ export function progress(o: Record<string, unknown>): void {
 
 export interface ChildRun<T> {
   ok: boolean;
+  /** The result; when !ok, the last partial result the child reported (`@progress {"phase":"partial"}`), if any. */
   result?: T;
   /** Why it did not finish: a time budget, the heap limit, a crash. */
   reason?: string;
@@ -111,19 +112,25 @@ export function runChild<T>(script: string, args: string[], o: ChildOptions): Pr
     let stdout = '';
     let stderr = '';
     let last: Record<string, unknown> | undefined;
+    let partial: T | undefined;
     let built = false;
     let builtAt = 0;
     let killedFor: string | undefined;
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    let partial = '';
+    let pending = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      partial += d;
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
+      pending += d;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
       for (const line of lines) {
         if (line.startsWith('@progress ')) {
           try {
-            last = JSON.parse(line.slice(10)) as Record<string, unknown>;
+            const msg = JSON.parse(line.slice(10)) as Record<string, unknown>;
+            if (msg.phase === 'partial') {
+              partial = msg.result as T;
+              continue;
+            }
+            last = msg;
             if (last.phase === 'built' && !built) {
               built = true;
               builtAt = performance.now();
@@ -221,7 +228,7 @@ export function runChild<T>(script: string, args: string[], o: ChildOptions): Pr
         const reason = oom
           ? `out of memory: V8 heap limit${heapFlag(o.nodeFlags)} reached${at}`
           : (killedFor ?? `exited with ${code ?? signal}${at}: ${lastLine(stderr)}`);
-        resolve({ ok: false, reason, ...base });
+        resolve({ ok: false, reason, ...base, ...(partial !== undefined ? { result: partial } : {}) });
         return;
       }
       try {
@@ -244,7 +251,7 @@ function heapFlag(flags: readonly string[] | undefined): string {
 }
 
 export function fmtBudget(s: number): string {
-  return s >= 60 ? `${round(s / 60, 1)} min` : `${s} s`;
+  return s >= 60 ? `${round(s / 60, 1)} min` : `${round(s, 1)} s`;
 }
 
 /** `--flag value` / `--flag=value` arguments of a child script. */

@@ -168,6 +168,9 @@ async function main(): Promise<void> {
     keywordMs,
     keywordResults,
   };
+  // Partial results, so a time budget that runs out later still leaves these figures.
+  const partial = () => progress({ phase: 'partial', result: { ...result, rss: { ...result.rss, afterQueries: rssNow().rssMb, hwm: rssNow().hwmMb } } });
+  partial();
   if (engine.vector && engine.hybrid) {
     const qgen = new VectorGenerator(clusters, seed + 1_000);
     const qvecs = queries.map((q) => qgen.next(q.cluster));
@@ -181,6 +184,7 @@ async function main(): Promise<void> {
       result.vectorMs.push(performance.now() - t);
       progress({ phase: 'vector queries', done: result.vectorMs.length, of: qvecs.length, meanMs: round(result.vectorMs.reduce((a, b) => a + b, 0) / result.vectorMs.length, 1) });
     }
+    partial();
     progress({ phase: 'hybrid queries' });
     result.hybridMs = [];
     for (const [i, q] of queries.entries()) {

@@ -26,7 +26,7 @@
  *   --seed S             corpus, vector and query seed [BENCH_SEED]      default 1
  *   --engines LIST       paperboy,minisearch,orama                       default all three
  *   --build-budget MIN   per peer index build, minutes [BENCH_BUILD_BUDGET]  default 10
- *   --query-budget MIN   per peer, after the build, minutes              default 5
+ *   --query-budget MIN   per peer, after the build, minutes              default 7
  *   --heap MB            peers' --max-old-space-size                     default 16384
  *   --no-peer-vectors    Orama without vectors (keyword only)
  *   --skip-vectors       paperboy keyword only
@@ -71,7 +71,7 @@ function parseOptions(argv: string[]): Options {
     seed: Number(process.env.BENCH_SEED ?? 1),
     engines: ['paperboy', 'minisearch', 'orama'],
     buildBudgetMin: Number(process.env.BENCH_BUILD_BUDGET ?? 10),
-    queryBudgetMin: 5,
+    queryBudgetMin: 7,
     heapMb: 16384,
     peerVectors: true,
     skipVectors: false,
@@ -158,7 +158,7 @@ function renderRows(rows: Row[]): string {
     }
     out.push([r.engine, r.what, fmt(r.buildS), fmt(r.stats.p50, 2), fmt(r.stats.p95, 2), fmt(r.stats.p99, 2), fmt(r.stats.mean, 2), fmt(r.rssMb, 0)]);
   }
-  const notes = rows.filter((r) => !r.stats).map((r) => `  DNF ${r.engine}: did not finish (${r.note ?? '?'})`);
+  const notes = [...new Set(rows.filter((r) => !r.stats).map((r) => `  DNF ${r.engine}: did not finish (${r.note ?? '?'})`))];
   return [table(out), ...notes].join('\n');
 }
 
@@ -323,12 +323,16 @@ function rowsFor(sr: SizeResult): Row[] {
     rows.push({ engine: 'paperboy', what: 'vector float32 exact', buildS: v.floatBuildS, stats: stats(v.floatMs), rssMb: v.floatRssMb, note: 'RSS: index only' });
     rows.push({ engine: 'paperboy', what: `vector int8 exact (recall@10 ${recall.toFixed(3)})`, buildS: v.int8BuildS, stats: stats(v.int8Ms), rssMb: v.int8RssMb });
   }
-  const ov = sr.orama?.result;
-  if (ov?.vectorMs) rows.push({ engine: 'Orama', what: 'vector float32 exact', buildS: ov.buildS, stats: stats(ov.vectorMs), rssMb: sr.orama?.peakRssMb ?? null });
+  const orun = sr.orama;
+  const ov = orun?.result;
+  const dnf = (what: string): Row => ({ engine: 'Orama', what, buildS: ov?.buildS ?? null, stats: null, rssMb: orun?.peakRssMb ?? null, note: orun?.reason ?? '' });
+  if (ov?.vectorMs) rows.push({ engine: 'Orama', what: 'vector float32 exact', buildS: ov.buildS, stats: stats(ov.vectorMs), rssMb: orun?.peakRssMb ?? null });
+  else if (orun && !orun.ok) rows.push(dnf('vector float32 exact'));
   if (v && pb?.result) {
     rows.push({ engine: 'paperboy', what: 'hybrid (keyword + int8)', buildS: null, stats: stats(v.hybridMs), rssMb: pb.peakRssMb ?? pb.result.rss.hwm });
   }
-  if (ov?.hybridMs) rows.push({ engine: 'Orama', what: 'hybrid', buildS: ov.buildS, stats: stats(ov.hybridMs), rssMb: sr.orama?.peakRssMb ?? null });
+  if (ov?.hybridMs) rows.push({ engine: 'Orama', what: 'hybrid', buildS: ov.buildS, stats: stats(ov.hybridMs), rssMb: orun?.peakRssMb ?? null });
+  else if (orun && !orun.ok) rows.push(dnf('hybrid'));
   return rows;
 }
 
@@ -369,6 +373,7 @@ function summarisePaperboy(run: ChildRun<PaperboyResult>, queries: BenchQuery[])
 function summarisePeer(run: ChildRun<PeerResult>, queries: BenchQuery[]): unknown {
   const r = run.result!;
   return {
+    ...(run.ok ? {} : { didNotFinish: run.reason, partial: true }),
     wallSeconds: run.wallSeconds,
     peakRssMb: run.peakRssMb,
     rss: r.rss,
@@ -427,6 +432,9 @@ function goalChecks(results: SizeResult[]): Goal[] {
           const pf = stats(pb.vector.floatMs);
           const pq = stats(pb.vector.int8Ms);
           out.push({ goal: `vector p95 ahead of ${name} ${at} (float32 · int8)`, met: pf.p95 < ov.p95 && pq.p95 < ov.p95, value: `${fmt(pf.p95, 2)} · ${fmt(pq.p95, 2)} vs ${fmt(ov.p95, 2)} ms` });
+        }
+        if (!run.ok && pb.vector && (!run.result.vectorMs || !run.result.hybridMs)) {
+          out.push({ goal: `vector/hybrid ahead of ${name} ${at}`, met: true, value: `${name} did not finish (${run.reason})` });
         }
         if (run.result.hybridMs && pb.vector) {
           const oh = stats(run.result.hybridMs);
