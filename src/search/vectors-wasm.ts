@@ -82,6 +82,7 @@ const OP = {
   i32LtU: 0x49,
   i32Add: 0x6a,
   i32Shl: 0x74,
+  f32Add: 0x92,
   f32Mul: 0x94,
   f32ConvertI32S: 0xb2,
 } as const;
@@ -95,6 +96,9 @@ const I16X8_EXTEND_HIGH_I8X16_S = simd(0x88);
 const I32X4_ADD = simd(0xae);
 const I32X4_DOT_I16X8_S = simd(0xba);
 const i32x4ExtractLane = (lane: number): number[] => simd(0x1b, lane);
+const f32x4ExtractLane = (lane: number): number[] => simd(0x1f, lane);
+const F32X4_ADD = simd(0xe4);
+const F32X4_MUL = simd(0xe6);
 
 // Parameters, then locals, by index.
 const Q = 0, DATA = 1, SCALES = 2, N = 3, STRIDE = 4, OUT = 5, I = 6, QP = 7, QEND = 8, ACC = 9, D = 10;
@@ -143,21 +147,69 @@ function scoresBody(): number[] {
   return [...locals, ...code];
 }
 
+/**
+ * The float32 kernel: scoresF32(q, data, n, stride, out), stride in floats (a multiple of 4):
+ *
+ *   (loop $vector
+ *     (local.set $acc (v128.const f32x4 0 0 0 0)) (local.set $qp (local.get $q))
+ *     (loop $chunk
+ *       (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (local.get $data)) (v128.load (local.get $qp)))))
+ *       (local.set $data (i32.add (local.get $data) (i32.const 16)))
+ *       (br_if $chunk (i32.lt_u (local.tee $qp (i32.add (local.get $qp) (i32.const 16))) (local.get $qend))))
+ *     (f32.store (local.get $out) (sum of the four lanes of $acc)) …)
+ */
+function scoresF32Body(): number[] {
+  const [FQ, FDATA, FN, FSTRIDE, FOUT, FI, FQP, FQEND, FACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const locals = [...uleb(2), ...uleb(3), I32, ...uleb(1), V128];
+  const code = [
+    ...get(FQ), ...get(FSTRIDE), ...i32(2), OP.i32Shl, OP.i32Add, ...set(FQEND),
+    OP.block, EMPTY_BLOCK,
+    ...get(FN), OP.i32Eqz, OP.brIf, 0,
+    OP.loop, EMPTY_BLOCK,
+    ...V128_ZERO, ...set(FACC),
+    ...get(FQ), ...set(FQP),
+    OP.loop, EMPTY_BLOCK,
+    ...get(FACC),
+    ...get(FDATA), ...v128Load(0, 0),
+    ...get(FQP), ...v128Load(4, 0), ...F32X4_MUL, ...F32X4_ADD,
+    ...set(FACC),
+    ...get(FDATA), ...i32(16), OP.i32Add, ...set(FDATA),
+    ...get(FQP), ...i32(16), OP.i32Add, ...tee(FQP),
+    ...get(FQEND), OP.i32LtU, OP.brIf, 0,
+    OP.end,
+    ...get(FOUT),
+    ...get(FACC), ...f32x4ExtractLane(0),
+    ...get(FACC), ...f32x4ExtractLane(1), OP.f32Add,
+    ...get(FACC), ...f32x4ExtractLane(2), OP.f32Add,
+    ...get(FACC), ...f32x4ExtractLane(3), OP.f32Add,
+    OP.f32Store, 2, 0,
+    ...get(FOUT), ...i32(4), OP.i32Add, ...set(FOUT),
+    ...get(FI), ...i32(1), OP.i32Add, ...tee(FI),
+    ...get(FN), OP.i32LtU, OP.brIf, 0,
+    OP.end,
+    OP.end,
+    OP.end,
+  ];
+  return [...locals, ...code];
+}
+
 function moduleBytes(): Uint8Array {
   const body = scoresBody();
+  const bodyF32 = scoresF32Body();
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    // type 0: (i32 x 6) -> ()
-    ...section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]),
+    // type 0: (i32 x 6) -> (); type 1: (i32 x 5) -> ()
+    ...section(1, [2, 0x60, 6, I32, I32, I32, I32, I32, I32, 0, 0x60, 5, I32, I32, I32, I32, I32, 0]),
     // import env.memory, min 1 page
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('scores'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
+    ...section(3, [2, 0, 1]),
+    ...section(7, [2, ...name('scores'), 0x00, 0, ...name('scoresF32'), 0x00, 1]),
+    ...section(10, [2, ...uleb(body.length), ...body, ...uleb(bodyF32.length), ...bodyF32]),
   ]);
 }
 
 export type ScoresFn = (q: number, data: number, scales: number, n: number, stride: number, out: number) => void;
+export type ScoresF32Fn = (q: number, data: number, n: number, stride: number, out: number) => void;
 
 /** The slice of the WebAssembly API used here (the project's lib settings carry no WebAssembly types). */
 export interface WasmMemory {
@@ -191,10 +243,10 @@ function scoringModule(): object | null {
 }
 
 /** A fresh memory of at least `bytes` and the kernel over it; null where WebAssembly SIMD is unavailable. */
-export function createScoringKernel(bytes: number): { memory: WasmMemory; scores: ScoresFn } | null {
+export function createScoringKernel(bytes: number): { memory: WasmMemory; scores: ScoresFn; scoresF32: ScoresF32Fn } | null {
   const mod = scoringModule();
   if (!mod || !wasm) return null;
   const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / WASM_PAGE_BYTES)) });
   const instance = new wasm.Instance(mod, { env: { memory } });
-  return { memory, scores: instance.exports['scores'] as ScoresFn };
+  return { memory, scores: instance.exports['scores'] as ScoresFn, scoresF32: instance.exports['scoresF32'] as ScoresF32Fn };
 }

@@ -14,7 +14,7 @@
  * unavailable. Top-k is kept in a small min-heap; a filter is consulted only for
  * vectors that would enter the top k.
  */
-import { createScoringKernel, WASM_PAGE_BYTES, type ScoresFn, type WasmMemory } from './vectors-wasm.ts';
+import { createScoringKernel, WASM_PAGE_BYTES, type ScoresF32Fn, type ScoresFn, type WasmMemory } from './vectors-wasm.ts';
 
 export type VectorEncoding = 'int8' | 'f16' | 'f32';
 
@@ -551,60 +551,124 @@ export class VectorIndex extends SlotIndex {
   }
 }
 
-/** Exact float32 search: the reference for recall, and fine for small collections. */
+/**
+ * Exact float32 search: the reference for recall. Vectors live in WebAssembly memory and are
+ * scored by a SIMD kernel (4 floats per instruction) where available, else by a plain JS loop.
+ * WebAssembly memory holds 4 GB at most: about 2.6M vectors of 384 dims.
+ */
 export class FloatIndex extends SlotIndex {
-  private data: Float32Array;
+  readonly backend: 'wasm' | 'js';
+  /** Floats per stored vector: dims rounded up to a multiple of 4, zero padded. */
+  private readonly stride: number;
+  private data!: Float32Array;
+  private memory: WasmMemory | null = null;
+  private kernel: ScoresF32Fn | null = null;
+  private query!: Float32Array;
+  private out!: Float32Array;
+  private outOffset = 0;
+  private dataOffset = 0;
 
-  constructor(dims: number, opts: { capacity?: number } = {}) {
+  constructor(dims: number, opts: { capacity?: number; backend?: 'auto' | 'wasm' | 'js' } = {}) {
     super(dims, Math.max(16, Math.floor(opts.capacity ?? 1024)));
-    this.data = new Float32Array(this.capacity * dims);
+    this.stride = Math.ceil(dims / 4) * 4;
+    const backend = opts.backend ?? 'auto';
+    if (backend !== 'js') {
+      this.layout(this.capacity);
+      const kernel = createScoringKernel(this.dataOffset + this.capacity * this.stride * 4);
+      this.memory = kernel?.memory ?? null;
+      this.kernel = kernel?.scoresF32 ?? null;
+      if (!this.kernel && backend === 'wasm') throw new Error('vectors: WebAssembly SIMD is not available');
+    }
+    this.backend = this.kernel ? 'wasm' : 'js';
+    if (this.kernel) this.views();
+    else {
+      this.memory = null;
+      this.data = new Float32Array(this.capacity * this.stride);
+      this.query = new Float32Array(this.stride);
+    }
+  }
+
+  private layout(capacity: number): void {
+    this.outOffset = this.stride * 4;
+    this.dataOffset = Math.ceil((this.outOffset + capacity * 4) / 16) * 16;
+  }
+
+  private views(): void {
+    const buf = (this.memory as WasmMemory).buffer;
+    this.query = new Float32Array(buf, 0, this.stride);
+    this.out = new Float32Array(buf, this.outOffset, this.capacity);
+    this.data = new Float32Array(buf, this.dataOffset, this.capacity * this.stride);
   }
 
   protected grow(capacity: number): void {
-    const data = new Float32Array(capacity * this.dims);
-    data.set(this.data.subarray(0, this.count * this.dims));
-    this.data = data;
+    const used = this.count * this.stride;
+    if (this.memory) {
+      const oldDataOffset = this.dataOffset;
+      this.layout(capacity);
+      const need = this.dataOffset + capacity * this.stride * 4 - this.memory.buffer.byteLength;
+      try {
+        if (need > 0) this.memory.grow(Math.ceil(need / WASM_PAGE_BYTES));
+      } catch (err) {
+        throw new RangeError(`vectors: cannot hold ${capacity} float32 vectors of ${this.dims} dims in WebAssembly memory (4 GB at most)`, { cause: err });
+      }
+      this.capacity = capacity;
+      new Float32Array(this.memory.buffer).copyWithin(this.dataOffset / 4, oldDataOffset / 4, oldDataOffset / 4 + used);
+      this.views();
+    } else {
+      const data = new Float32Array(capacity * this.stride);
+      data.set(this.data.subarray(0, used));
+      this.data = data;
+    }
   }
 
   protected moveSlot(from: number, to: number): void {
-    const d = this.dims;
+    const d = this.stride;
     this.data.copyWithin(to * d, from * d, from * d + d);
   }
 
   add(id: number, vec: Float32Array): void {
     checkDims('vector', vec.length, this.dims);
     const slot = this.slotFor(id);
-    this.data.set(vec, slot * this.dims);
+    this.data.set(vec, slot * this.stride);
   }
 
   get(id: number): Float32Array | undefined {
     const slot = this.slotOf.get(id);
-    return slot === undefined ? undefined : this.data.slice(slot * this.dims, (slot + 1) * this.dims);
+    return slot === undefined ? undefined : this.data.slice(slot * this.stride, slot * this.stride + this.dims);
   }
 
   search(query: Float32Array, k: number, filter?: (id: number) => boolean): SearchHit[] {
     checkDims('query', query.length, this.dims);
     const top = this.topK(k);
     if (!top) return [];
-    const { data, dims, ids } = this;
-    const d4 = dims - (dims % 4);
+    const { ids } = this;
     let threshold = top.threshold;
-    for (let n = 0, off = 0; n < this.count; n++, off += dims) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      let j = 0;
-      for (; j < d4; j += 4) {
-        s0 += (query[j] as number) * (data[off + j] as number);
-        s1 += (query[j + 1] as number) * (data[off + j + 1] as number);
-        s2 += (query[j + 2] as number) * (data[off + j + 2] as number);
-        s3 += (query[j + 3] as number) * (data[off + j + 3] as number);
-      }
-      for (; j < dims; j++) s0 += (query[j] as number) * (data[off + j] as number);
-      const s = s0 + s1 + s2 + s3;
+    const consider = (s: number, n: number) => {
       if (s > threshold) {
-        if (filter && !filter(ids[n] as number)) continue;
+        if (filter && !filter(ids[n] as number)) return;
         top.push(s, n);
         threshold = top.threshold;
       }
+    };
+    this.query.fill(0);
+    this.query.set(query);
+    if (this.kernel) {
+      this.kernel(0, this.dataOffset, this.count, this.stride, this.outOffset);
+      const out = this.out;
+      for (let n = 0; n < this.count; n++) consider(out[n] as number, n);
+      return top.result(ids);
+    }
+    const { data, stride } = this;
+    const q = this.query;
+    for (let n = 0, off = 0; n < this.count; n++, off += stride) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let j = 0; j < stride; j += 4) {
+        s0 += (q[j] as number) * (data[off + j] as number);
+        s1 += (q[j + 1] as number) * (data[off + j + 1] as number);
+        s2 += (q[j + 2] as number) * (data[off + j + 2] as number);
+        s3 += (q[j + 3] as number) * (data[off + j + 3] as number);
+      }
+      consider(s0 + s1 + s2 + s3, n);
     }
     return top.result(ids);
   }
