@@ -65,7 +65,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
 
   program
     .command('similar')
-    .description('The papers most similar to one paper (more-like-this over title and abstract)')
+    .description('The papers most similar to one paper (nearest vectors when search by meaning is on, else more-like-this over title and abstract)')
     .argument('<id>', 'arXiv id, URL, doi:… or t:… id')
     .option('--limit <n>', 'how many (default 10, at most 50)')
     .option('--json', 'print the answer as one JSON object on the last line of stdout')
@@ -74,7 +74,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
       const k = Math.max(1, count('limit', flags.limit, 10, 50));
       const { parseArxivId } = await import('../ingest/ids.ts');
       const key = parseArxivId(id)?.id ?? id.trim();
-      const a = await ctx.withApp((app) => similarPapers(app.db, key, { k, now: app.now() }));
+      const a = await ctx.withApp(async (app) => similarPapers(app.db, key, { k, now: app.now(), semantic: (await app.search.ready()).semantic }));
       if (!a) {
         process.stderr.write(`paperboy: no paper ${JSON.stringify(id)}\n`);
         ctx.exit(1);

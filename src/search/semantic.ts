@@ -53,6 +53,14 @@ export class SemanticIndex {
     return this.index.search(v, k);
   }
 
+  /** The papers nearest to a paper's own stored vector (itself left out); undefined when it has none. */
+  async neighbours(sql: Sql, paperId: number, k: number): Promise<SearchHit[] | undefined> {
+    await this.load(sql);
+    const v = this.index?.get(paperId);
+    if (!v || !this.index) return undefined;
+    return this.index.search(v, k, (id) => id !== paperId);
+  }
+
   /**
    * Embeds every paper that has no vector for this model (or whose text
    * changed), in batches, and drops other models' vectors: never a mix.

@@ -4,6 +4,8 @@ import { cachedSimilar, moreLikeThis, storeSimilar, type Neighbour } from '../st
 import { ftsString } from './fts-expr.ts';
 import { wordsOf } from './query.ts';
 import { STOPWORDS } from './stopwords.ts';
+import type { SemanticIndex } from './semantic.ts';
+import { defaultBudget } from './service.ts';
 import { DfCache } from './terms.ts';
 
 const dfCache = new DfCache();
@@ -40,14 +42,38 @@ export async function distinctiveTerms(sql: Sql, p: StoredPaper, corpusSize: num
     const d = Math.max(1, df.get(w) ?? 0);
     return { w, s: (tf.get(w) ?? 0) * Math.log(1 + corpusSize / d) };
   });
-  return scored.sort((a, b) => b.s - a.s).slice(0, MAX_TERMS).map((x) => x.w);
+  const top = scored.sort((a, b) => b.s - a.s).slice(0, MAX_TERMS);
+  // Scoring is per posting: past the budget, the commonest of the chosen words go first.
+  const budget = defaultBudget(corpusSize);
+  const byDf = [...top].sort((a, b) => (df.get(a.w) ?? 0) - (df.get(b.w) ?? 0));
+  let sum = byDf.reduce((a, x) => a + (df.get(x.w) ?? 0), 0);
+  while (byDf.length > 1 && sum > budget) sum -= df.get(byDf.pop()!.w) ?? 0;
+  const kept = new Set(byDf.map((x) => x.w));
+  return top.filter((x) => kept.has(x.w)).map((x) => x.w);
 }
 
-export async function similarPapers(sql: Sql, key: string, opts: { k?: number; now?: Date } = {}): Promise<SimilarAnswer | undefined> {
+/**
+ * The papers most like one paper: its nearest vectors when search by meaning is on and the paper
+ * has been embedded (fast enough to need no cache), otherwise BM25 more-like-this, cached.
+ */
+export async function similarPapers(
+  sql: Sql,
+  key: string,
+  opts: { k?: number; now?: Date; semantic?: SemanticIndex | null | undefined } = {},
+): Promise<SimilarAnswer | undefined> {
   const k = Math.max(1, Math.min(opts.k ?? 10, 50));
   const now = opts.now ?? new Date();
   const paper = await getPaper(sql, key);
   if (!paper) return undefined;
+  const near = opts.semantic ? await opts.semantic.neighbours(sql, paper.id, k) : undefined;
+  if (near?.length) {
+    const papers = await papersByIds(sql, near.map((n) => n.id));
+    const results = near.flatMap((n) => {
+      const p = papers.get(n.id);
+      return p ? [{ ...p, score: Math.round(n.score * 1e4) / 1e4 }] : [];
+    });
+    return { paper, method: 'vector', cached: false, results };
+  }
   const size = await countPapers(sql);
   const cached = await cachedSimilar(sql, paper.id);
   let neighbours: Neighbour[];

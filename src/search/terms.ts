@@ -1,40 +1,52 @@
 import type { Sql } from '../db/sql.ts';
-import { documentFrequencies } from '../store/similar.ts';
-
-/** Crude English variants, to find a word's indexed (Porter-stemmed) form in the FTS vocabulary. */
-export function variants(w: string): string[] {
-  const v = [w];
-  for (const suf of ['ing', 'ed', 'es', 's', 'ly', 'ation', 'ations', 'ity', 'ness', 'ment', 'ments']) {
-    if (w.length > suf.length + 3 && w.endsWith(suf)) v.push(w.slice(0, -suf.length));
-  }
-  return v;
-}
+import { documentFrequencies, prefixFrequency } from '../store/similar.ts';
+import { stems } from './stemmer.ts';
 
 /**
- * Document frequencies of words, looked up in the FTS index and kept for a few
- * minutes per database (FTS5 counts a term's documents by reading its postings).
+ * Document frequencies of words and prefixes, looked up in the FTS index under the exact terms it
+ * indexes (SQLite's own Porter stemmer, see stemmer.ts), kept for a few minutes per process.
+ * A prefix's figure is the sum over the terms it expands to: an upper bound on its documents.
  */
 export class DfCache {
   private readonly cache = new Map<string, { df: number; at: number }>();
   constructor(private readonly ttlMs = 10 * 60_000) {}
 
+  private fresh(key: string, now: number): number | undefined {
+    const c = this.cache.get(key);
+    return c && now - c.at < this.ttlMs ? c.df : undefined;
+  }
+
+  private keep(key: string, df: number, now: number): void {
+    if (this.cache.size > 50_000) this.cache.clear();
+    this.cache.set(key, { df, at: now });
+  }
+
   async get(sql: Sql, words: readonly string[], now = Date.now()): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     const missing: string[] = [];
     for (const w of words) {
-      const c = this.cache.get(w);
-      if (c && now - c.at < this.ttlMs) out.set(w, c.df);
-      else missing.push(w);
+      const d = this.fresh(`w:${w}`, now);
+      if (d === undefined) missing.push(w);
+      else out.set(w, d);
     }
     if (missing.length) {
-      const df = await documentFrequencies(sql, [...new Set(missing.flatMap(variants))]);
-      for (const w of missing) {
-        const d = Math.max(0, ...variants(w).map((x) => df.get(x) ?? 0));
+      const terms = stems(missing);
+      const df = await documentFrequencies(sql, [...new Set(terms.filter(Boolean))]);
+      missing.forEach((w, i) => {
+        const d = df.get(terms[i]!) ?? 0;
         out.set(w, d);
-        if (this.cache.size > 50_000) this.cache.clear();
-        this.cache.set(w, { df: d, at: now });
-      }
+        this.keep(`w:${w}`, d, now);
+      });
     }
     return out;
+  }
+
+  async prefix(sql: Sql, prefix: string, now = Date.now()): Promise<number> {
+    const cached = this.fresh(`p:${prefix}`, now);
+    if (cached !== undefined) return cached;
+    // FTS5 runs the tokeniser over a prefix too (`trans*` looks up terms starting with `tran`).
+    const d = await prefixFrequency(sql, stems([prefix])[0] || prefix);
+    this.keep(`p:${prefix}`, d, now);
+    return d;
   }
 }

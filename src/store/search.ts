@@ -63,43 +63,66 @@ function nextDay(day: string): string {
 
 const hasFilters = (f: SearchFilters) => Boolean(f.categories?.length || f.since || f.until || f.hasCode !== undefined || f.exclude);
 
-/**
- * BM25 top-k inside FTS5, then joined: ranking happens in the subquery with a
- * LIMIT, and only the winners are joined with papers. With filters, a wider
- * candidate pool is ranked first and filtered after.
- */
-export async function keywordHits(sql: Sql, match: string, filters: SearchFilters, limit: number, offset = 0): Promise<Hit[]> {
-  const [wt, wa, wu] = BM25_WEIGHTS;
-  const want = limit + offset;
-  if (!hasFilters(filters)) {
-    const rows = await sql.all<{ id: number; s: number }>(
-      `SELECT rowid AS id, bm25(papers_fts, ${wt}, ${wa}, ${wu}) AS s FROM papers_fts WHERE papers_fts MATCH ? ORDER BY s LIMIT ?`,
-      [match, want],
-    );
-    return rows.slice(offset).map((r) => ({ id: r.id, score: -r.s }));
-  }
-  const f = filterSql(filters, 'p');
-  const pool = Math.max(want * 20, 2000);
-  const rows = await sql.all<{ id: number; s: number }>(
-    `SELECT f.id, f.s FROM (
-       SELECT rowid AS id, bm25(papers_fts, ${wt}, ${wa}, ${wu}) AS s FROM papers_fts WHERE papers_fts MATCH ? ORDER BY s LIMIT ?
-     ) f JOIN papers p ON p.id = f.id WHERE ${f.where} ORDER BY f.s LIMIT ?`,
-    [match, pool, ...f.params, want],
-  );
-  return rows.slice(offset).map((r) => ({ id: r.id, score: -r.s }));
+/** Where ranking looks: every match, or only papers with rowid above `afterRowid` (the newest). */
+export interface Scope {
+  afterRowid?: number | undefined;
 }
 
-/** How many papers match, counted up to `cap` (then "cap+"). */
-export async function keywordCount(sql: Sql, match: string, filters: SearchFilters, cap = 10_000): Promise<number> {
+const FILTER_CHUNK = 500;
+
+/**
+ * BM25 top-k inside FTS5, then joined: ranking happens in the subquery with a LIMIT, and only the
+ * winners are read. With filters, a pool of ranked ids is filtered in rank order, a chunk at a
+ * time, until there are enough.
+ */
+export async function keywordHits(sql: Sql, match: string, filters: SearchFilters, limit: number, offset = 0, scope: Scope = {}): Promise<Hit[]> {
+  const [wt, wa, wu] = BM25_WEIGHTS;
+  const want = limit + offset;
+  const inScope = scope.afterRowid !== undefined ? ' AND rowid > ?' : '';
+  const scopeParams = scope.afterRowid !== undefined ? [scope.afterRowid] : [];
+  const rank = (n: number) =>
+    sql.all<{ id: number; s: number }>(
+      `SELECT rowid AS id, bm25(papers_fts, ${wt}, ${wa}, ${wu}) AS s FROM papers_fts WHERE papers_fts MATCH ?${inScope} ORDER BY s LIMIT ?`,
+      [match, ...scopeParams, n],
+    );
+  if (!hasFilters(filters)) return (await rank(want)).slice(offset).map((r) => ({ id: r.id, score: -r.s }));
+  const ranked = await rank(Math.max(want * 20, 2000));
+  const f = filterSql(filters, 'p');
+  const out: Hit[] = [];
+  for (let i = 0; i < ranked.length && out.length < want; i += FILTER_CHUNK) {
+    const chunk = ranked.slice(i, i + FILTER_CHUNK);
+    const pass = await sql.all<{ id: number }>(
+      `SELECT p.id FROM papers p WHERE p.id IN (${chunk.map(() => '?').join(',')}) AND ${f.where}`,
+      [...chunk.map((r) => r.id), ...f.params],
+    );
+    const ok = new Set(pass.map((r) => r.id));
+    for (const r of chunk) if (ok.has(r.id)) out.push({ id: r.id, score: -r.s });
+  }
+  return out.slice(offset, want);
+}
+
+/**
+ * How many papers match, counted up to `cap`. With filters, only the first `scan` matches are
+ * looked at (reading papers rows is the cost); `capped` says the figure is a lower bound.
+ */
+export async function keywordCount(sql: Sql, match: string, filters: SearchFilters, cap = 10_000, scan = 2_000): Promise<{ total: number; capped: boolean }> {
   if (!hasFilters(filters)) {
     const r = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?)`, [match, cap]);
-    return r?.n ?? 0;
+    const total = r?.n ?? 0;
+    return { total, capped: total >= cap };
   }
   const f = filterSql(filters, 'p');
-  const r = await sql.get<{ n: number }>(
-    `SELECT COUNT(*) AS n FROM (SELECT 1 FROM papers_fts JOIN papers p ON p.id = papers_fts.rowid WHERE papers_fts MATCH ? AND ${f.where} LIMIT ?)`,
-    [match, ...f.params, cap],
+  const r = await sql.get<{ n: number; seen: number }>(
+    `SELECT COUNT(*) AS seen, SUM(CASE WHEN ${f.where} THEN 1 ELSE 0 END) AS n FROM (SELECT rowid AS id FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?) m JOIN papers p ON p.id = m.id`,
+    [...f.params, match, scan],
   );
+  const total = Math.min(r?.n ?? 0, cap);
+  return { total, capped: (r?.seen ?? 0) >= scan || total >= cap };
+}
+
+/** The highest paper rowid (papers are numbered in the order they arrived). */
+export async function maxPaperId(sql: Sql): Promise<number> {
+  const r = await sql.get<{ n: number | null }>('SELECT MAX(id) AS n FROM papers');
   return r?.n ?? 0;
 }
 
@@ -113,17 +136,6 @@ export async function filteredHits(sql: Sql, filters: SearchFilters, limit: numb
   );
   const total = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM papers p ${where} LIMIT 10000)`, f.params);
   return { hits: rows.map((r, i) => ({ id: r.id, score: 1 / (offset + i + 1) })), total: total?.n ?? 0 };
-}
-
-/** Snippets of the abstract around the matched words, with MARK_START/MARK_END around each match. */
-export async function snippets(sql: Sql, match: string, ids: readonly number[]): Promise<Map<number, string>> {
-  if (!ids.length) return new Map();
-  const rows = await sql.all<{ id: number; s: string }>(
-    `SELECT rowid AS id, snippet(papers_fts, 1, '${MARK_START}', '${MARK_END}', '…', 40) AS s FROM papers_fts
-     WHERE papers_fts MATCH ? AND rowid IN (${ids.map(() => '?').join(',')})`,
-    [match, ...ids],
-  );
-  return new Map(rows.map((r) => [r.id, r.s]));
 }
 
 export interface Facets {

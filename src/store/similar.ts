@@ -52,6 +52,12 @@ export async function documentFrequencies(sql: Sql, terms: readonly string[]): P
   return out;
 }
 
+/** Documents per term summed over every indexed term starting with `prefix` (an upper bound). */
+export async function prefixFrequency(sql: Sql, prefix: string): Promise<number> {
+  const r = await sql.get<{ n: number | null }>('SELECT SUM(doc) AS n FROM papers_fts_vocab WHERE term >= ? AND term < ?', [prefix, `${prefix}\u{10FFFF}`]);
+  return r?.n ?? 0;
+}
+
 /** Papers with no cached neighbours yet, newest first. */
 export async function papersWithoutSimilar(sql: Sql, limit: number): Promise<string[]> {
   const rows = await sql.all<{ key: string }>(

@@ -74,7 +74,7 @@ ${papers.length === 50 ? html`<a href="/?page=${pageNo + 1}">Older papers →</a
       return page('Not found', html`<h1>No such paper</h1><p><a href="/">All papers</a></p>`);
     }
     const links = p.links.map((l) => html`<li>${l.kind}: <a href="${l.url}" rel="nofollow">${l.url}</a></li>`);
-    const similar = (await similarPapers(app.db, p.key, { k: 10, now: app.now() }))?.results ?? [];
+    const similar = (await similarPapers(app.db, p.key, { k: 10, now: app.now(), semantic: app.search.current().semantic }))?.results ?? [];
     return page(
       p.title,
       html`<p><a href="/">← papers</a></p><h1>${p.title}</h1><p class="meta">${p.authors.join(', ')}</p>
@@ -94,7 +94,7 @@ ${similar.length ? html`<h2>Similar papers</h2><ol>${similar.map((x) => html`<li
 
   server.get('/api/papers/:id/similar', async (req, reply) => {
     const id = (req.params as { id: string }).id;
-    const a = await similarPapers(app.db, parseArxivId(id)?.id ?? id, { k: 10, now: app.now() });
+    const a = await similarPapers(app.db, parseArxivId(id)?.id ?? id, { k: 10, now: app.now(), semantic: app.search.current().semantic });
     if (!a) {
       reply.code(404);
       return { error: { code: 'not_found', message: 'No such paper' } };
