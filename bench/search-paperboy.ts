@@ -12,6 +12,9 @@
  * 3. Hybrid: keyword ranking (facets and snippets off, top 100) + int8 vector top-100, min-max
  *    normalised and summed 0.5/0.5, top 20, then the page's papers that only the vector side
  *    found are read — the whole thing timed.
+ * 4. Similar papers: 100 papers spread over the corpus, more-like-this computed from scratch (no
+ *    cache: its terms, their frequencies, the ranking) and, with vectors, the int8 neighbours of
+ *    each paper's own vector.
  * Prints one JSON object on stdout; progress as `@progress {…}` lines on stderr.
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +22,10 @@ import { performance } from 'node:perf_hooks';
 import { migrate } from '../src/db/migrations.ts';
 import { openSqlite } from '../src/db/sqlite.ts';
 import { searchKeyword } from '../src/search/service.ts';
+import { distinctiveTerms } from '../src/search/similar.ts';
+import { ftsString } from '../src/search/fts-expr.ts';
+import { getPaper } from '../src/store/papers.ts';
+import { moreLikeThis } from '../src/store/similar.ts';
 import { DfCache } from '../src/search/terms.ts';
 import { FloatIndex, VectorIndex, type SearchHit } from '../src/search/vectors.ts';
 import { arxivNumber, DIMS, VectorGenerator, type BenchQuery } from './corpus.ts';
@@ -38,6 +45,8 @@ export interface PaperboyResult {
   openMs: number;
   rss: { opened: number; afterKeyword: number; hwmAfterKeyword: number; afterInt8: number; afterFloat: number; hwm: number };
   keyword: { ranking: KeywordSample[]; full: KeywordSample[] };
+  /** Uncached more-like-this per paper, ms. */
+  similarMs: number[];
   vector?: {
     backend: string;
     int8BuildS: number;
@@ -50,6 +59,7 @@ export interface PaperboyResult {
     recallAt10: number[];
     hybridMs: number[];
     hybridResults: number[];
+    similarMs: number[];
   };
 }
 
@@ -85,11 +95,24 @@ async function main(): Promise<void> {
   progress({ phase: 'keyword full' });
   const full = await pass(true);
   const afterKeyword = rssNow();
+  progress({ phase: 'similar (more-like-this)' });
+  const similarIds = Array.from({ length: 100 }, (_, i) => 1 + Math.floor(((i + 0.5) * size) / 100));
+  const similarMs: number[] = [];
+  for (const id of similarIds) {
+    const t0 = performance.now();
+    const row = await db.get<{ key: string }>('SELECT key FROM papers WHERE id = ?', [id]);
+    const paper = row && (await getPaper(db, row.key));
+    if (!paper) continue;
+    const terms = await distinctiveTerms(db, paper, size);
+    await moreLikeThis(db, paper.id, terms.map(ftsString).join(' OR '), 10);
+    similarMs.push(performance.now() - t0);
+  }
   const result: PaperboyResult = {
     size,
     openMs: round(openMs, 1),
     rss: { opened: rssOpened, afterKeyword: afterKeyword.rssMb, hwmAfterKeyword: afterKeyword.hwmMb, afterInt8: 0, afterFloat: 0, hwm: 0 },
     keyword: { ranking, full },
+    similarMs,
   };
 
   if (!args.has('skip-vectors')) {
@@ -149,6 +172,14 @@ async function main(): Promise<void> {
       hybridMs.push(performance.now() - t);
       hybridResults.push(page.length);
     }
+    progress({ phase: 'similar (vectors)' });
+    const vectorSimilarMs: number[] = [];
+    for (const id of similarIds) {
+      t = performance.now();
+      const v = int8.get(id);
+      if (v) int8.search(v, 10, (x) => x !== id);
+      vectorSimilarMs.push(performance.now() - t);
+    }
     const end = rssNow();
     result.rss.afterInt8 = afterInt8;
     result.rss.afterFloat = afterFloat;
@@ -164,6 +195,7 @@ async function main(): Promise<void> {
       recallAt10,
       hybridMs,
       hybridResults,
+      similarMs: vectorSimilarMs,
     };
   } else {
     result.rss.hwm = rssNow().hwmMb;
