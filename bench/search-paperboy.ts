@@ -174,10 +174,13 @@ async function main(): Promise<void> {
     }
     progress({ phase: 'similar (vectors)' });
     const vectorSimilarMs: number[] = [];
-    for (const id of similarIds) {
+    for (const rowid of similarIds) {
+      // The vector index is keyed by arXiv number; the i-th paper inserted has rowid i + 1.
+      const id = ids[rowid - 1] as number;
       t = performance.now();
       const v = int8.get(id);
-      if (v) int8.search(v, 10, (x) => x !== id);
+      if (!v) throw new Error(`bench: no vector for paper ${rowid}`);
+      int8.search(v, 10, (x) => x !== id);
       vectorSimilarMs.push(performance.now() - t);
     }
     const end = rssNow();
