@@ -7,6 +7,7 @@ import { registerMaintenance } from './maintenance.ts';
 import { EXIT, UsageError } from './output.ts';
 import { registerSearch } from './search.ts';
 import { registerServe } from './serve.ts';
+import { registerTrending } from './trending.ts';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('paperboy')
@@ -25,6 +26,7 @@ Exit status: 0 success, 1 failure, 2 usage error.`,
   registerServe(program, ctx);
   registerIngest(program, ctx);
   registerSearch(program, ctx);
+  registerTrending(program, ctx);
   registerMaintenance(program, ctx);
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();

@@ -4,6 +4,7 @@ import { loadDemoIfEmpty } from '../demo.ts';
 import { embedJob } from '../jobs/embed-job.ts';
 import { ingestJobs } from '../jobs/ingest-jobs.ts';
 import { similarJob } from '../jobs/similar-job.ts';
+import { trendingJob } from '../jobs/trending-job.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
 import { buildServer } from '../web/server.ts';
 import type { CliContext } from './context.ts';
@@ -21,7 +22,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const server = await buildServer(app);
       if (config.demo && flags.demo) await loadDemoIfEmpty(app);
       app.search.current(); // start resolving the embedder (a model download) in the background
-      const scheduler = config.scheduler && flags.scheduler ? new Scheduler(app, [...ingestJobs(config), embedJob(), similarJob()]) : undefined;
+      const scheduler = config.scheduler && flags.scheduler ? new Scheduler(app, [
+              ...ingestJobs(config),
+              trendingJob(config.trending.intervalMinutes * 60_000),
+              embedJob(),
+              similarJob(),
+            ]) : undefined;
       const address = await server.listen({ host: config.host, port: config.port });
       app.log.info(`web: listening on ${address} (${config.baseUrl}); database ${app.db.description}`);
       await scheduler?.start();

@@ -1,3 +1,4 @@
+import { parseWeights, type TrendingWeights } from '../ranking/score.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -51,6 +52,19 @@ const schema = z.object({
   PAPERBOY_EMBEDDER_DOCUMENT_PREFIX: z.string().optional(),
   PAPERBOY_EMBEDDER_OFFLINE: bool.default(false),
   PAPERBOY_HYBRID_WEIGHT: z.coerce.number().min(0).max(1).default(0.5),
+  PAPERBOY_TRENDING_WEIGHTS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      try {
+        return parseWeights(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  PAPERBOY_TRENDING_HALF_LIFE_HOURS: z.coerce.number().positive().max(24 * 365).default(24),
+  PAPERBOY_TRENDING_INTERVAL_MINUTES: z.coerce.number().positive().default(60),
 }).superRefine((e, ctx) => {
   if (e.PAPERBOY_EMBEDDER === 'http' && !e.PAPERBOY_EMBEDDER_URL) {
     ctx.addIssue({ code: 'custom', path: ['PAPERBOY_EMBEDDER_URL'], message: 'required when PAPERBOY_EMBEDDER=http' });
@@ -94,6 +108,8 @@ export interface Config {
   };
   /** Weight of the vector score in hybrid ranking (keyword gets 1 − this). */
   readonly hybridWeight: number;
+  /** Trending: weights of each kind of activity, the half-life, and how often everything is recomputed. */
+  readonly trending: Readonly<TrendingWeights> & { readonly intervalMinutes: number };
   readonly http: {
     /** Minimum spacing between requests to one host; arXiv asks for 3 s. */
     readonly arxivMinIntervalMs: number;
@@ -174,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       modelsDir: path.join(dataDir, 'models'),
     },
     hybridWeight: e.PAPERBOY_HYBRID_WEIGHT,
+    trending: { ...e.PAPERBOY_TRENDING_WEIGHTS, halfLifeHours: e.PAPERBOY_TRENDING_HALF_LIFE_HOURS, intervalMinutes: e.PAPERBOY_TRENDING_INTERVAL_MINUTES },
     http: {
       arxivMinIntervalMs: e.PAPERBOY_HTTP_MIN_INTERVAL_MS ?? 3000,
       retries: e.PAPERBOY_HTTP_RETRIES,

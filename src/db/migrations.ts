@@ -158,6 +158,38 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX paper_vectors_paper ON paper_vectors (paper_id);
     `,
   },
+  {
+    version: 6,
+    name: 'votes and the stored trending score',
+    sqlite: `
+      CREATE TABLE votes (
+        paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+        voter TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (paper_id, voter)
+      ) WITHOUT ROWID;
+      CREATE INDEX votes_voter ON votes (voter, paper_id);
+      CREATE INDEX votes_created_at ON votes (created_at);
+      CREATE TABLE trending (
+        paper_id INTEGER PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
+        hot REAL NOT NULL,
+        points REAL NOT NULL,
+        trending_at TEXT NOT NULL,
+        votes INTEGER NOT NULL DEFAULT 0,
+        votes_24h INTEGER NOT NULL DEFAULT 0,
+        upvotes REAL NOT NULL DEFAULT 0,
+        comments REAL NOT NULL DEFAULT 0,
+        stars REAL NOT NULL DEFAULT 0,
+        star_growth REAL NOT NULL DEFAULT 0,
+        computed_at TEXT NOT NULL
+      );
+      -- Trending lists only papers someone showed interest in (points > 0); "new" lists them all.
+      CREATE INDEX trending_hot ON trending (hot DESC) WHERE points > 0;
+      CREATE INDEX trending_points ON trending (points DESC, hot DESC) WHERE points > 0;
+      CREATE INDEX trending_active_at ON trending (trending_at) WHERE points > 0;
+      CREATE INDEX trending_at ON trending (trending_at);
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -1,5 +1,6 @@
 import type { App } from '../app.ts';
 import { finishRun, startRun } from '../store/ingest-runs.ts';
+import { maxSignalId, papersWithSignalsAfter, recomputeTrending } from '../store/trending.ts';
 import { ingest, type IngestSummary } from './pipeline.ts';
 import { openSource, type SourceArgs, type SourceName } from './sources.ts';
 
@@ -30,6 +31,7 @@ export async function runIngest(app: App, source: SourceName, args: SourceArgs, 
     log: (msg) => log.debug({ source }, msg),
   });
   let summary: IngestSummary;
+  const signalsBefore = await maxSignalId(db);
   try {
     summary = await ingest({
       sql: db,
@@ -45,6 +47,9 @@ export async function runIngest(app: App, source: SourceName, args: SourceArgs, 
     await failRun(db, runId, (err as Error).message, app.now().toISOString());
     throw err;
   }
+  // New signals move papers up or down trending at once (papers without any wait for the job).
+  const touched = await papersWithSignalsAfter(db, signalsBefore);
+  if (touched.length) await recomputeTrending(db, touched, app.config.trending, app.now());
   await finishRun(db, runId, summary, app.now().toISOString());
   return { summary, alreadyDone: false, runId };
 }

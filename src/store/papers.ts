@@ -212,3 +212,29 @@ export async function papersByIds(sql: Sql, ids: readonly number[]): Promise<Map
   }
   return out;
 }
+
+/** Internal ids of papers by public key. */
+export async function idsByKeys(sql: Sql, keys: readonly string[]): Promise<Map<string, number>> {
+  if (!keys.length) return new Map();
+  const rows = await sql.all<{ id: number; key: string }>(`SELECT id, key FROM papers WHERE key IN (${keys.map(() => '?').join(',')})`, keys);
+  return new Map(rows.map((r) => [r.key, r.id]));
+}
+
+/** Papers in a category (exact, or any subject of an archive given as `cs.`), newest first. */
+export async function papersInCategory(sql: Sql, category: string, limit: number, offset: number): Promise<StoredPaper[]> {
+  const like = category.endsWith('.') ? `%"${category}%` : `%"${category}"%`;
+  const rows = await sql.all<PaperRow>(
+    `SELECT ${COLUMNS} FROM papers WHERE categories LIKE ? ORDER BY submitted_at IS NULL, submitted_at DESC, id DESC LIMIT ? OFFSET ?`,
+    [like, limit, offset],
+  );
+  return rows.map(fromRow);
+}
+
+/** The most used categories, for the search filter. */
+export async function topCategories(sql: Sql, limit: number): Promise<string[]> {
+  const rows = await sql.all<{ primary_category: string; n: number }>(
+    'SELECT primary_category, COUNT(*) AS n FROM papers WHERE primary_category IS NOT NULL GROUP BY primary_category ORDER BY n DESC LIMIT ?',
+    [limit],
+  );
+  return rows.map((r) => r.primary_category).sort();
+}

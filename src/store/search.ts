@@ -166,3 +166,13 @@ export async function facets(sql: Sql, ids: readonly number[]): Promise<Facets> 
   out.years = [...years].map(([value, count]) => ({ value, count })).sort((a, b) => b.value.localeCompare(a.value));
   return out;
 }
+
+/** Ids of papers matching an FTS5 expression, newest first (author and category pages, feeds). */
+export async function newestMatching(sql: Sql, match: string, limit: number, offset = 0): Promise<number[]> {
+  const rows = await sql.all<{ id: number }>(
+    `SELECT p.id FROM papers p WHERE p.id IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)
+     ORDER BY p.submitted_at IS NULL, p.submitted_at DESC, p.id DESC LIMIT ? OFFSET ?`,
+    [match, limit, offset],
+  );
+  return rows.map((r) => r.id);
+}
