@@ -15,6 +15,13 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/web/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', Intl: 'readonly' },
+    },
+  },
+  {
     files: ['src/config/**', 'test/**', 'bench/**', 'scripts/**', 'bin/**', 'src/**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -8,8 +8,11 @@ import { katexAssetsDir, renderAbstract, renderInline, renderTextWithMath, split
 
 // ---------------------------------------------------------------- a strict check of the markup produced
 
-const TAGS = new Set(['p', 'code', 'span', 'svg', 'path', 'line']);
-const ATTRS = new Set(['class', 'style', 'aria-hidden', 'title', 'xmlns', 'width', 'height', 'viewBox', 'preserveAspectRatio', 'd', 'stroke-width']);
+// HTML for the eye, and MathML (KaTeX's htmlAndMathml output) for screen readers.
+const MATHML = ['math', 'semantics', 'annotation', 'mrow', 'mi', 'mo', 'mn', 'ms', 'mtext', 'mspace', 'msup', 'msub', 'msubsup', 'mfrac', 'msqrt', 'mroot', 'mover', 'munder', 'munderover', 'mtable', 'mtr', 'mtd', 'mstyle', 'mpadded', 'mphantom', 'menclose', 'merror', 'mlabeledtr'];
+const TAGS = new Set(['p', 'code', 'span', 'svg', 'path', 'line', ...MATHML]);
+const MATHML_ATTRS = ['display', 'encoding', 'mathvariant', 'stretchy', 'fence', 'separator', 'lspace', 'rspace', 'accent', 'accentunder', 'linethickness', 'columnalign', 'rowspacing', 'columnspacing', 'depth', 'voffset', 'mathcolor', 'mathbackground', 'minsize', 'maxsize', 'scriptlevel', 'displaystyle', 'notation', 'movablelimits', 'symmetric', 'largeop', 'form', 'columnlines', 'rowlines', 'frame', 'framespacing', 'mathsize', 'linebreak'];
+const ATTRS = new Set(['class', 'style', 'aria-hidden', 'title', 'xmlns', 'width', 'height', 'viewBox', 'preserveAspectRatio', 'd', 'stroke-width', ...MATHML_ATTRS]);
 const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[a-zA-Z][a-zA-Z0-9-]*="[^"<>]*")*)\s*(\/?)>/y;
 const ATTR = /\s+([a-zA-Z][a-zA-Z0-9-]*)="([^"]*)"/g;
 

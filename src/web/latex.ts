@@ -124,7 +124,7 @@ function renderMath(tex: string, displayMode: boolean): string {
   try {
     // Parse errors come back as KaTeX's escaped red error span; anything else (e.g. stack overflow) is caught.
     out = katex.renderToString(tex, {
-      throwOnError: false, displayMode, output: 'html', strict: 'ignore', trust: false, maxSize: 10, maxExpand: 1000,
+      throwOnError: false, displayMode, output: 'htmlAndMathml', strict: 'ignore', trust: false, maxSize: 10, maxExpand: 1000,
     });
   } catch {
     out = source(tex);
@@ -166,7 +166,7 @@ export function renderAbstract(text: string): SafeHtml {
 /**
  * Absolute path of `katex/dist`, for the web server to serve under `/static/katex/`.
  * Pages need `katex.min.css` and the `fonts/` directory beside it (the CSS loads `fonts/KaTeX_*.woff2`,
- * with `.woff`/`.ttf` fallbacks, by relative URL). No JavaScript is needed: output is `output: 'html'`.
+ * with `.woff`/`.ttf` fallbacks, by relative URL). No JavaScript is needed. Output is HTML for the eye plus MathML for screen readers (`htmlAndMathml`).
  * The current CSP already allows this: fonts are same-origin, and KaTeX's inline `style` attributes need
  * `style-src 'unsafe-inline'`.
  */

@@ -1,0 +1,61 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../app.ts';
+import { topCategories } from '../store/papers.ts';
+import { voteTotals, votedBy } from '../store/trending.ts';
+import type { Sessions } from './session.ts';
+import type { StaticFiles } from './static.ts';
+import type { PageContext } from './views/layout.ts';
+import type { Votes } from './views/pages.ts';
+
+/** What every route needs: the app, visitor sessions, static asset URLs and a few small caches. */
+export class Web {
+  private categories: { at: number; list: string[] } | undefined;
+
+  constructor(
+    readonly app: App,
+    readonly sessions: Sessions,
+    readonly statics: StaticFiles,
+  ) {}
+
+  /** The page context of an HTML request; mints the visitor cookie so forms carry a CSRF token. */
+  page(req: FastifyRequest, reply: FastifyReply, query?: string): PageContext & { visitor: string } {
+    const visitor = this.sessions.ensureVisitor(req, reply);
+    const path = req.url.split('?')[0] ?? '/';
+    return {
+      path,
+      csrf: this.sessions.csrfToken(visitor),
+      query,
+      visitor,
+      siteName: 'paperboy',
+      assets: {
+        css: this.statics.url('/static/', 'app.css'),
+        js: this.statics.url('/static/', 'app.js'),
+        katexCss: this.statics.url('/static/katex/', 'katex.min.css'),
+      },
+    };
+  }
+
+  /** Vote totals and this visitor's own votes for a set of papers. */
+  async votes(visitor: string, ids: readonly number[]): Promise<Votes> {
+    const [counts, mine] = await Promise.all([voteTotals(this.app.db, ids), votedBy(this.app.db, visitorKey(visitor), ids)]);
+    return { counts, mine };
+  }
+
+  /** The most common categories (for the search filter), cached for ten minutes. */
+  async categoryList(): Promise<string[]> {
+    const now = Date.now();
+    if (!this.categories || now - this.categories.at > 600_000) {
+      this.categories = { at: now, list: await topCategories(this.app.db, 40) };
+    }
+    return this.categories.list;
+  }
+
+  absolute(path: string): string {
+    return `${this.app.config.baseUrl}${path}`;
+  }
+}
+
+/** How a visitor is stored as a voter (subscribers will be `s:<id>`). */
+export function visitorKey(visitor: string): string {
+  return `v:${visitor}`;
+}
