@@ -65,6 +65,7 @@ const schema = z.object({
     }),
   PAPERBOY_TRENDING_HALF_LIFE_HOURS: z.coerce.number().positive().max(24 * 365).default(24),
   PAPERBOY_TRENDING_INTERVAL_MINUTES: z.coerce.number().positive().default(60),
+  PAPERBOY_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
 }).superRefine((e, ctx) => {
   if (e.PAPERBOY_EMBEDDER === 'http' && !e.PAPERBOY_EMBEDDER_URL) {
     ctx.addIssue({ code: 'custom', path: ['PAPERBOY_EMBEDDER_URL'], message: 'required when PAPERBOY_EMBEDDER=http' });
@@ -110,6 +111,8 @@ export interface Config {
   readonly hybridWeight: number;
   /** Trending: weights of each kind of activity, the half-life, and how often everything is recomputed. */
   readonly trending: Readonly<TrendingWeights> & { readonly intervalMinutes: number };
+  /** Requests per minute per client address (0: no limit; votes have their own, lower limit). */
+  readonly rateLimit: number;
   readonly http: {
     /** Minimum spacing between requests to one host; arXiv asks for 3 s. */
     readonly arxivMinIntervalMs: number;
@@ -190,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       modelsDir: path.join(dataDir, 'models'),
     },
     hybridWeight: e.PAPERBOY_HYBRID_WEIGHT,
+    rateLimit: e.PAPERBOY_RATE_LIMIT,
     trending: { ...e.PAPERBOY_TRENDING_WEIGHTS, halfLifeHours: e.PAPERBOY_TRENDING_HALF_LIFE_HOURS, intervalMinutes: e.PAPERBOY_TRENDING_INTERVAL_MINUTES },
     http: {
       arxivMinIntervalMs: e.PAPERBOY_HTTP_MIN_INTERVAL_MS ?? 3000,

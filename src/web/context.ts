@@ -29,6 +29,7 @@ export class Web {
       siteName: 'paperboy',
       assets: {
         css: this.statics.url('/static/', 'app.css'),
+        inlineCss: this.statics.text('/static/', 'app.css'),
         js: this.statics.url('/static/', 'app.js'),
         katexCss: this.statics.url('/static/katex/', 'katex.min.css'),
       },

@@ -63,8 +63,9 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   });
 
   await server.register(rateLimit, {
-    global: true,
-    max: 600,
+    // PAPERBOY_RATE_LIMIT=0 lifts the global limit (behind a proxy that limits, or for load tests).
+    global: app.config.rateLimit > 0,
+    max: app.config.rateLimit || 600,
     timeWindow: '1 minute',
     allowList: (req) => req.url === '/healthz' || req.url.startsWith('/static/'),
     errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`Too many requests: try again in ${ctx.after}`), { statusCode: 429 }),

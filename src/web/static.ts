@@ -52,6 +52,13 @@ export class StaticFiles {
     return asset;
   }
 
+  /** A text file's content (to inline a small stylesheet), or '' when absent. */
+  text(prefix: string, name: string): string {
+    const mount = this.mounts.find((m) => m.prefix === prefix);
+    const asset = mount && this.load(mount, name);
+    return asset ? asset.body.toString('utf8') : '';
+  }
+
   /** The URL of a file under a mount, versioned by its content hash. */
   url(prefix: string, name: string): string {
     const mount = this.mounts.find((m) => m.prefix === prefix);

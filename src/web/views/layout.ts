@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../html.ts';
+import { html, raw, type SafeHtml } from '../html.ts';
 
 /** What every page needs from the request: where it is, and the visitor's CSRF token for its forms. */
 export interface PageContext {
@@ -7,7 +7,8 @@ export interface PageContext {
   csrf: string;
   /** The current search, echoed in the header's search box. */
   query?: string | undefined;
-  assets: { css: string; js: string; katexCss: string };
+  /** `inlineCss`: the site stylesheet, inlined (it is small): one round trip less before first paint. */
+  assets: { css: string; inlineCss?: string | undefined; js: string; katexCss: string };
   siteName: string;
 }
 
@@ -25,7 +26,7 @@ export interface PageOptions {
   /** Absolute canonical URL. */
   canonical?: string | undefined;
   feeds?: readonly FeedLink[] | undefined;
-  /** Pages that show LaTeX load KaTeX's stylesheet. */
+  /** Pages that may show LaTeX load KaTeX's stylesheet when the page has math in it. */
   math?: boolean | undefined;
   /** Hide the subscribe box (the subscription pages themselves). */
   noPromise?: boolean | undefined;
@@ -70,8 +71,8 @@ ${opts.canonical ? html`<link rel="canonical" href="${opts.canonical}">` : ''}
 ${opts.noindex ? html`<meta name="robots" content="noindex">` : ''}
 <meta name="color-scheme" content="light dark">
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="${ctx.assets.css}">
-${opts.math ? html`<link rel="stylesheet" href="${ctx.assets.katexCss}">` : ''}
+${ctx.assets.inlineCss ? html`<style>${raw(ctx.assets.inlineCss.replaceAll('</', '<\\/'))}</style>` : html`<link rel="stylesheet" href="${ctx.assets.css}">`}
+${opts.math && main.value.includes('class="katex"') ? html`<link rel="stylesheet" href="${ctx.assets.katexCss}">` : ''}
 ${(opts.feeds ?? []).map((f) => html`<link rel="alternate" type="${FEED_MIME[f.type]}" href="${f.href}" title="${f.title}">`)}
 <link rel="search" type="application/opensearchdescription+xml" href="/opensearch.xml" title="${ctx.siteName}">
 <script src="${ctx.assets.js}" defer></script>
