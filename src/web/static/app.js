@@ -31,8 +31,11 @@
           if (count) count.textContent = String(data.votes);
           var label = button.querySelector('.visually-hidden');
           if (label) label.textContent = data.voted ? 'Withdraw your vote' : 'Vote for this paper';
+          var total = document.querySelector('.paper-page [data-votes]');
+          if (total) total.textContent = String(data.votes);
           var live = document.getElementById('live');
-          if (live) live.textContent = data.voted ? 'Vote counted: ' + data.votes + ' votes' : 'Vote withdrawn: ' + data.votes + ' votes';
+          var n = data.votes + (data.votes === 1 ? ' vote' : ' votes');
+          if (live) live.textContent = data.voted ? 'Vote counted: ' + n : 'Vote withdrawn: ' + n;
         })
         .catch(function () {
           form.submit();

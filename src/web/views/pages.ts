@@ -127,7 +127,7 @@ export function searchMain(
 <section aria-labelledby="results-title">
 <h2 id="results-title" class="meta" aria-live="polite">${total} ${answer.total === 1 ? 'paper' : 'papers'} · ${mode}${answer.match === 'or' ? ' (any of the words)' : ''}</h2>
 ${answer.ignored.length ? html`<p class="notice">${answer.ignored.join(' · ')}</p>` : ''}
-${answer.vector && !answer.vector.available && form.mode !== 'keyword' ? html`<p class="meta">Search by meaning is off here (${answer.vector.reason ?? 'no embedder'}).</p>` : ''}
+${answer.vector && !answer.vector.available && form.mode !== 'keyword' ? html`<p class="meta">Search by meaning is off on this instance: ${answer.vector.reason ?? 'no embedding model'}.</p>` : ''}
 <ol class="papers">${cards.map((c) =>
     paperCard(ctx, c.paper, {
       votes: c.id !== undefined ? (votes.counts.get(c.id) ?? 0) : 0,
