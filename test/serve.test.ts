@@ -77,7 +77,7 @@ async function stop(s: Served, signal: NodeJS.Signals, ms = 5000): Promise<{ cod
 }
 
 function paperCount(page: string): number {
-  const m = /<p>([\d,]+) papers · newest first<\/p>/.exec(page);
+  const m = /Newest first: ([\d,]+) papers/.exec(page);
   assert.ok(m?.[1], 'paper count on the home page');
   return Number(m[1].replace(/,/g, ''));
 }
@@ -91,7 +91,7 @@ test('serve: loads the demo into an empty database, serves it, stops cleanly; a 
     await t.test('first start loads the demo papers', async () => {
       const s = await serve(dir);
       running.push(s);
-      const res = await fetch(`${s.base}/`);
+      const res = await fetch(`${s.base}/?window=new`);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
       const page = await res.text();
@@ -101,10 +101,10 @@ test('serve: loads the demo into an empty database, serves it, stops cleanly; a 
       const api = (await (await fetch(`${s.base}/api/papers?limit=5`)).json()) as { total: number; papers: unknown[] };
       assert.equal(api.total, count);
       assert.equal(api.papers.length, 5);
-      // A known seed paper is on the site (newest first, 50 a page: follow the pages).
+      // A known seed paper is on the site (newest first, 30 a page: follow the pages).
       let found = false;
-      for (let pageNo = 1; !found && (pageNo - 1) * 50 < count; pageNo++) {
-        const html = pageNo === 1 ? page : await (await fetch(`${s.base}/?page=${pageNo}`)).text();
+      for (let pageNo = 1; !found && (pageNo - 1) * 30 < count; pageNo++) {
+        const html = pageNo === 1 ? page : await (await fetch(`${s.base}/?window=new&page=${pageNo}`)).text();
         found = html.includes('MELTing point: Mobile Evaluation of Language Transformers');
       }
       assert.ok(found, 'seed paper "MELTing point" shown');
@@ -123,7 +123,7 @@ test('serve: loads the demo into an empty database, serves it, stops cleanly; a 
     await t.test('a second start does not load the demo again; SIGINT stops it too', async () => {
       const s = await serve(dir);
       running.push(s);
-      const page = await (await fetch(`${s.base}/`)).text();
+      const page = await (await fetch(`${s.base}/?window=new`)).text();
       assert.equal(paperCount(page), count);
       assert.ok(!/demo: /.test(s.stderr()), s.stderr());
       const r = await stop(s, 'SIGINT');
