@@ -3,6 +3,8 @@ import type { Config } from './config/config.ts';
 import { openDatabase } from './db/connect.ts';
 import { migrate } from './db/migrations.ts';
 import type { Database } from './db/sql.ts';
+import { FileMailer, SmtpMailer, type Mailer } from './digest/mailer.ts';
+import { Digests } from './digest/service.ts';
 import { SearchRuntime } from './search/runtime.ts';
 
 /** Everything a command or the daemon needs, built once from the config and passed down. */
@@ -13,6 +15,8 @@ export interface App {
   now: () => Date;
   /** Search by meaning: the embedder and vector index, resolved on first use. */
   search: SearchRuntime;
+  /** Subscriptions and digests, with the mailer (SMTP, or the file outbox when SMTP_URL is unset). */
+  digests: Digests;
   close(): Promise<void>;
 }
 
@@ -20,7 +24,12 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
 }
 
-export async function createApp(config: Config, opts: { log?: Logger; now?: () => Date; migrate?: boolean } = {}): Promise<App> {
+export function createMailer(config: Config): Mailer {
+  const m = config.mail;
+  return m.smtpUrl ? new SmtpMailer({ url: m.smtpUrl, poolSize: m.poolSize, ratePerSecond: m.ratePerSecond, dkim: m.dkim }) : new FileMailer(m.outboxDir);
+}
+
+export async function createApp(config: Config, opts: { log?: Logger; now?: () => Date; migrate?: boolean; mailer?: Mailer } = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.logLevel);
   const db = openDatabase(config.database);
   if (opts.migrate !== false) {
@@ -28,15 +37,19 @@ export async function createApp(config: Config, opts: { log?: Logger; now?: () =
     if (applied.length) log.info({ applied }, 'db: migrations applied');
   }
   const search = new SearchRuntime(config, (msg) => log.info(msg));
-  return {
+  const app: App = {
     config,
     db,
     log,
     now: opts.now ?? (() => new Date()),
     search,
+    digests: undefined as unknown as Digests,
     close: async () => {
       await search.close();
+      await app.digests.mailer.close();
       await db.close();
     },
   };
+  app.digests = new Digests(app, opts.mailer ?? createMailer(config));
+  return app;
 }

@@ -66,6 +66,27 @@ const schema = z.object({
   PAPERBOY_TRENDING_HALF_LIFE_HOURS: z.coerce.number().positive().max(24 * 365).default(24),
   PAPERBOY_TRENDING_INTERVAL_MINUTES: z.coerce.number().positive().default(60),
   PAPERBOY_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
+  PAPERBOY_OLD_SECRETS: z.string().optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//i, 'must start with smtp:// or smtps://')
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^\r\n]+$/, 'must be one line')
+    .optional(),
+  SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  SMTP_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
+  DKIM_DOMAIN: z.string().optional(),
+  DKIM_SELECTOR: z.string().optional(),
+  DKIM_PRIVATE_KEY: z.string().optional(),
+  PAPERBOY_DIGEST_GRACE_HOURS: z.coerce.number().min(0).max(24).default(6),
+  PAPERBOY_DIGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  PAPERBOY_DIGEST_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
+  PAPERBOY_PENDING_EXPIRY_HOURS: z.coerce.number().positive().default(72),
+  PAPERBOY_BLOCKED_DOMAINS: z.string().optional(),
+  PAPERBOY_SUPPRESS_AFTER_BOUNCES: z.coerce.number().int().min(1).default(3),
+  PAPERBOY_WEBHOOK_TOKEN: z.string().min(16).optional(),
 }).superRefine((e, ctx) => {
   if (e.PAPERBOY_EMBEDDER === 'http' && !e.PAPERBOY_EMBEDDER_URL) {
     ctx.addIssue({ code: 'custom', path: ['PAPERBOY_EMBEDDER_URL'], message: 'required when PAPERBOY_EMBEDDER=http' });
@@ -113,6 +134,26 @@ export interface Config {
   readonly trending: Readonly<TrendingWeights> & { readonly intervalMinutes: number };
   /** Requests per minute per client address (0: no limit; votes have their own, lower limit). */
   readonly rateLimit: number;
+  /** Older secrets still accepted for signed links (rotation); SECRET_KEY signs. */
+  readonly oldSecrets: readonly string[];
+  readonly mail: {
+    /** SMTP URL, or undefined: mail goes to the file outbox in the data dir. */
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+    readonly poolSize: number;
+    readonly ratePerSecond: number;
+    readonly dkim: { readonly domainName: string; readonly keySelector: string; readonly privateKey: string } | undefined;
+    readonly outboxDir: string;
+  };
+  readonly digest: {
+    readonly graceHours: number;
+    readonly maxAttempts: number;
+    readonly concurrency: number;
+    readonly pendingExpiryHours: number;
+    readonly blockedDomains: readonly string[];
+    readonly suppressAfterBounces: number;
+    readonly webhookToken: string | undefined;
+  };
   readonly http: {
     /** Minimum spacing between requests to one host; arXiv asks for 3 s. */
     readonly arxivMinIntervalMs: number;
@@ -135,6 +176,24 @@ function databaseFrom(raw: string | undefined, dataDir: string): Config['databas
   const m = /^sqlite:(?:\/\/)?(.+)$/i.exec(raw);
   if (m?.[1]) return { kind: 'sqlite', path: m[1] === ':memory:' ? ':memory:' : path.resolve(m[1]) };
   throw new ConfigError(`config: DATABASE_URL must start with sqlite: or postgres:// (got ${JSON.stringify(raw.slice(0, 40))})`);
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname || 'localhost';
+  } catch {
+    return 'localhost';
+  }
+}
+
+/** A PEM key given inline, or a path to a file holding one. */
+function readKey(v: string): string {
+  if (v.includes('-----BEGIN')) return v.replace(/\\n/g, '\n');
+  try {
+    return readFileSync(v, 'utf8');
+  } catch {
+    throw new ConfigError(`config: DKIM_PRIVATE_KEY: not a PEM key and not a readable file (${v.slice(0, 60)})`);
+  }
 }
 
 /** Reads the secret from the data dir, creating it once when absent. */
@@ -194,6 +253,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     hybridWeight: e.PAPERBOY_HYBRID_WEIGHT,
     rateLimit: e.PAPERBOY_RATE_LIMIT,
+    oldSecrets: (e.PAPERBOY_OLD_SECRETS ?? '').split(',').map((x) => x.trim()).filter((x) => x.length >= 16),
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM ?? `paperboy <digest@${hostOf(e.BASE_URL ?? 'http://localhost')}>`,
+      poolSize: e.SMTP_POOL_SIZE,
+      ratePerSecond: e.SMTP_RATE_PER_SECOND,
+      dkim:
+        e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY
+          ? { domainName: e.DKIM_DOMAIN, keySelector: e.DKIM_SELECTOR, privateKey: readKey(e.DKIM_PRIVATE_KEY) }
+          : undefined,
+      outboxDir: path.join(dataDir, 'outbox'),
+    },
+    digest: {
+      graceHours: e.PAPERBOY_DIGEST_GRACE_HOURS,
+      maxAttempts: e.PAPERBOY_DIGEST_MAX_ATTEMPTS,
+      concurrency: e.PAPERBOY_DIGEST_CONCURRENCY,
+      pendingExpiryHours: e.PAPERBOY_PENDING_EXPIRY_HOURS,
+      blockedDomains: (e.PAPERBOY_BLOCKED_DOMAINS ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean),
+      suppressAfterBounces: e.PAPERBOY_SUPPRESS_AFTER_BOUNCES,
+      webhookToken: e.PAPERBOY_WEBHOOK_TOKEN,
+    },
     trending: { ...e.PAPERBOY_TRENDING_WEIGHTS, halfLifeHours: e.PAPERBOY_TRENDING_HALF_LIFE_HOURS, intervalMinutes: e.PAPERBOY_TRENDING_INTERVAL_MINUTES },
     http: {
       arxivMinIntervalMs: e.PAPERBOY_HTTP_MIN_INTERVAL_MS ?? 3000,

@@ -190,6 +190,75 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX trending_at ON trending (trending_at);
     `,
   },
+  {
+    version: 7,
+    name: 'subscribers, the digest outbox, papers sent, suppressions and bounces',
+    sqlite: `
+      CREATE TABLE subscribers (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        email_key TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'unsubscribed', 'failing')),
+        nonce TEXT NOT NULL,
+        timezone TEXT NOT NULL DEFAULT 'UTC',
+        delivery_hour INTEGER NOT NULL DEFAULT 7 CHECK (delivery_hour BETWEEN 0 AND 23),
+        frequency TEXT NOT NULL DEFAULT 'daily' CHECK (frequency IN ('daily', 'weekly', 'paused')),
+        weekday INTEGER NOT NULL DEFAULT 1 CHECK (weekday BETWEEN 1 AND 7),
+        per_digest INTEGER NOT NULL DEFAULT 10 CHECK (per_digest BETWEEN 1 AND 50),
+        include_new INTEGER NOT NULL DEFAULT 1,
+        skip_empty INTEGER NOT NULL DEFAULT 1,
+        topics TEXT NOT NULL DEFAULT '[]',
+        source TEXT NOT NULL DEFAULT 'site',
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        unsubscribed_at TEXT,
+        last_issue_date TEXT,
+        next_due_at TEXT,
+        next_issue_date TEXT,
+        hard_bounces INTEGER NOT NULL DEFAULT 0,
+        last_sign_up_mail_at TEXT
+      );
+      CREATE INDEX subscribers_due ON subscribers (next_due_at) WHERE status = 'confirmed';
+      CREATE INDEX subscribers_pending ON subscribers (created_at) WHERE status = 'pending';
+      CREATE TABLE digests (
+        id INTEGER PRIMARY KEY,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        issue_date TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'skipped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        locked_by TEXT,
+        locked_until TEXT,
+        message_id TEXT NOT NULL,
+        paper_ids TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        UNIQUE (subscriber_id, issue_date)
+      );
+      CREATE INDEX digests_claim ON digests (next_attempt_at) WHERE status IN ('pending', 'sending');
+      CREATE INDEX digests_day ON digests (issue_date, status);
+      CREATE TABLE digest_papers (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+        issue_date TEXT NOT NULL,
+        PRIMARY KEY (subscriber_id, paper_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE suppressions (
+        email_key TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE bounces (
+        id INTEGER PRIMARY KEY,
+        email_key TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+        detail TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX bounces_email ON bounces (email_key, created_at);
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);
