@@ -7,6 +7,7 @@ import { katexAssetsDir } from './latex.ts';
 import { registerApi } from './routes/api.ts';
 import { registerFeeds } from './routes/feeds.ts';
 import { notFoundPage, registerPages } from './routes/pages.ts';
+import { registerSubscribe } from './routes/subscribe.ts';
 import { registerVotes } from './routes/votes.ts';
 import { Sessions } from './session.ts';
 import { StaticFiles } from './static.ts';
@@ -29,7 +30,8 @@ const CSP = [
 ].join('; ');
 
 function securityHeaders(reply: FastifyReply, https: boolean): void {
-  reply.header('content-security-policy', CSP);
+  // A route may set a stricter policy of its own (the outbox's sandboxed mail view).
+  if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP);
   reply.header('x-content-type-options', 'nosniff');
   reply.header('x-frame-options', 'DENY');
   reply.header('referrer-policy', 'strict-origin-when-cross-origin');
@@ -81,6 +83,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   server.get('/healthz', async () => ({ ok: true }));
   registerPages(server, web);
   registerVotes(server, web);
+  registerSubscribe(server, web);
   registerApi(server, web);
   registerFeeds(server, web);
 

@@ -11,7 +11,6 @@ import { newestMatching } from '../../store/search.ts';
 import { countTrending, signalHistory, trendingOf, voteCounts } from '../../store/trending.ts';
 import type { Web } from '../context.ts';
 import { visitorKey } from '../context.ts';
-import { html } from '../html.ts';
 import { feedLinks, paperHref } from '../views/components.ts';
 import { layout, type PageContext } from '../views/layout.ts';
 import { aboutMain, homeMain, listMain, messageMain, paperMain, searchMain, type SearchForm } from '../views/pages.ts';
@@ -214,13 +213,6 @@ export function registerPages(server: FastifyInstance, web: Web): void {
     const ctx = web.page(req, reply);
     const [papers, trending] = await Promise.all([countPapers(app.db), countTrending(app.db, 'hot')]);
     return send(reply, layout(ctx, { title: 'About', canonical: web.absolute('/about') }, aboutMain(app.config.trending, { papers, trending })));
-  });
-
-  // Until subscriptions land, the box says so (and keeps nothing).
-  server.post('/subscribe', async (req, reply) => {
-    const ctx = web.page(req, reply);
-    if (!web.sessions.checkCsrf(req)) return send(reply, layout(ctx, { title: 'Expired form', noindex: true }, messageMain('This form has expired', 'Please go back, reload the page and try again.')), 403);
-    return send(reply, layout(ctx, { title: 'Subscribe', noindex: true, noPromise: true }, messageMain('Almost there', html`Daily digests by email are coming to this instance soon. Nothing was stored.`)));
   });
 
   server.get('/favicon.ico', async (_req, reply) => reply.redirect('/static/favicon.svg', 301));

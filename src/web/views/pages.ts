@@ -138,6 +138,7 @@ ${answer.vector && !answer.vector.available && form.mode !== 'keyword' ? html`<p
     }),
   )}</ol>
 ${pager('/search', params, form.pageNo, answer.offset + answer.results.length < answer.total)}
+<p class="feeds"><a href="/subscribe?${new URLSearchParams({ topic: answer.query }).toString()}">Email me this search daily</a></p>
 ${feedLinks('/feeds/search', new URLSearchParams({ q: answer.query }).toString(), 'this search')}
 </section>
 <aside class="facets" aria-label="Refine">

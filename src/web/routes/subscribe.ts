@@ -1,0 +1,189 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { listOutbox, readOutbox } from '../../digest/mailer.ts';
+import { confirm, deleteData, exportData, InputError, parsePreferences, savePreferences, signUp, unsubscribe } from '../../digest/subscriptions.ts';
+import { DEFAULT_PREFERENCES } from '../../store/subscribers.ts';
+import type { Web } from '../context.ts';
+import { html } from '../html.ts';
+import { layout } from '../views/layout.ts';
+import { messageMain } from '../views/pages.ts';
+import { buttonPage, checkInbox, preferencesForm, subscribeForm } from '../views/subscribe.ts';
+import { apiError } from './api.ts';
+
+const SUBSCRIBE_RATE = { max: 10, timeWindow: '1 hour' } as const;
+const TOKEN_RATE = { max: 60, timeWindow: '1 minute' } as const;
+
+function page(reply: FastifyReply, body: string, status = 200): string {
+  reply.code(status).type('text/html; charset=utf-8');
+  reply.header('cache-control', 'no-store');
+  reply.header('referrer-policy', 'no-referrer');
+  return body;
+}
+
+/** Forged, expired or stale links: one plain 404 that says nothing about why. */
+function badLink(web: Web, req: FastifyRequest, reply: FastifyReply): string {
+  const ctx = web.page(req, reply);
+  return page(reply, layout(ctx, { title: 'Link not valid', noindex: true, noPromise: true }, messageMain('This link is not valid', 'It may have expired or been replaced by a newer one.')), 404);
+}
+
+export function registerSubscribe(server: FastifyInstance, web: Web): void {
+  const { app } = web;
+  const digests = app.digests;
+
+  server.get('/subscribe', async (req, reply) => {
+    const ctx = web.page(req, reply);
+    const topic = typeof (req.query as { topic?: unknown }).topic === 'string' ? ((req.query as { topic: string }).topic).slice(0, 200) : '';
+    return page(reply, layout(ctx, { title: 'Subscribe', noPromise: true }, html`<h1>Trending papers in your inbox, once a day</h1>${subscribeForm(ctx, { topic })}`));
+  });
+
+  server.post('/subscribe', { config: { rateLimit: SUBSCRIBE_RATE } }, async (req, reply) => {
+    const ctx = web.page(req, reply);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!web.sessions.checkCsrf(req)) return page(reply, layout(ctx, { title: 'Expired form', noindex: true }, messageMain('This form has expired', 'Please go back, reload the page and try again.')), 403);
+    // A filled honeypot is a bot: the same answer, and nothing happens.
+    if (typeof body['website'] === 'string' && body['website'] !== '') return page(reply, layout(ctx, { title: 'Check your inbox', noPromise: true }, checkInbox()));
+    try {
+      const tz = typeof body['timezone'] === 'string' && body['timezone'] ? { timezone: body['timezone'] } : {};
+      let prefs;
+      try {
+        prefs = parsePreferences({ ...tz, ...(body['topic'] ? { topics: body['topic'] } : {}) });
+      } catch {
+        prefs = parsePreferences(body['topic'] ? { topics: body['topic'] } : {});
+      }
+      await signUp(app, digests, body['email'], prefs);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return page(reply, layout(ctx, { title: 'Subscribe', noPromise: true }, html`<h1>Subscribe</h1>${subscribeForm(ctx, { error: err.message, topic: String(body['topic'] ?? '') })}`), 400);
+    }
+    return page(reply, layout(ctx, { title: 'Check your inbox', noPromise: true }, checkInbox()));
+  });
+
+  server.post('/api/subscribe', { config: { rateLimit: SUBSCRIBE_RATE } }, async (req, reply) => {
+    const body = req.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object') return apiError(reply, 400, 'bad_request', 'Send {"email": "…", "topics": ["…"], "timezone": "…"}');
+    try {
+      const prefs = parsePreferences(body, DEFAULT_PREFERENCES);
+      await signUp(app, digests, body['email'], prefs, 'api');
+    } catch (err) {
+      if (err instanceof InputError) return apiError(reply, 400, 'invalid', err.message);
+      throw err;
+    }
+    reply.code(202);
+    return { status: 'check-your-inbox' };
+  });
+
+  // ---------------------------------------------------------------- confirm
+
+  server.get('/confirm/:token', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {
+    const s = await digests.fromToken('confirm', (req.params as { token: string }).token);
+    if (!s) return badLink(web, req, reply);
+    const ctx = web.page(req, reply);
+    if (s.status === 'confirmed') return page(reply, layout(ctx, { title: 'Confirmed', noindex: true, noPromise: true }, messageMain('You are subscribed', html`Your first digest arrives at your delivery hour. <a href="${digests.link('prefs', s)}">Preferences</a>`)));
+    return page(reply, layout(ctx, { title: 'Confirm', noindex: true, noPromise: true }, buttonPage('Confirm your subscription', `Receive trending papers at ${s.email}, once a day.`, req.url, 'Confirm')));
+  });
+
+  server.post('/confirm/:token', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {
+    const s = await digests.fromToken('confirm', (req.params as { token: string }).token);
+    if (!s) return badLink(web, req, reply);
+    const done = await confirm(app, digests, s);
+    const ctx = web.page(req, reply);
+    return page(reply, layout(ctx, { title: 'Subscribed', noindex: true, noPromise: true }, preferencesForm(ctx, done, new URL(digests.link('prefs', done)).pathname, 'Subscribed! Your first digest comes at your delivery hour. Adjust anything below.')));
+  });
+
+  // ---------------------------------------------------------------- preferences
+
+  server.get('/prefs/:token', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {
+    const s = await digests.fromToken('prefs', (req.params as { token: string }).token);
+    if (!s) return badLink(web, req, reply);
+    const ctx = web.page(req, reply);
+    return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, s, req.url.split('?')[0]!)));
+  });
+
+  server.post('/prefs/:token', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {
+    const s = await digests.fromToken('prefs', (req.params as { token: string }).token);
+    if (!s) return badLink(web, req, reply);
+    const ctx = web.page(req, reply);
+    const action = req.url.split('?')[0]!;
+    if (!web.sessions.checkCsrf(req)) return page(reply, layout(ctx, { title: 'Expired form', noindex: true }, messageMain('This form has expired', 'Please reload the page and try again.')), 403);
+    try {
+      const saved = await savePreferences(app, digests, s, parsePreferences((req.body ?? {}) as Record<string, unknown>, s));
+      return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, saved, action, 'Saved.')));
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, s, action, err.message)), 400);
+    }
+  });
+
+  server.post('/prefs/:token/export', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {
+    const s = await digests.fromToken('prefs', (req.params as { token: string }).token);
+    if (!s || !web.sessions.checkCsrf(req)) return badLink(web, req, reply);
+    reply.header('content-disposition', 'attachment; filename="paperboy-my-data.json"');
+    reply.header('cache-control', 'no-store');
+    return exportData(app, s);
+  });
+
+  server.post('/prefs/:token/delete', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {
+    const s = await digests.fromToken('prefs', (req.params as { token: string }).token);
+    if (!s || !web.sessions.checkCsrf(req)) return badLink(web, req, reply);
+    await deleteData(app, s);
+    const ctx = web.page(req, reply);
+    return page(reply, layout(ctx, { title: 'Deleted', noindex: true }, messageMain('Deleted', 'Your subscription and everything stored about it are gone.')));
+  });
+
+  // ---------------------------------------------------------------- unsubscribe (RFC 8058)
+
+  server.get('/u/:token', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {
+    const s = await digests.fromToken('unsubscribe', (req.params as { token: string }).token);
+    if (!s) return badLink(web, req, reply);
+    const ctx = web.page(req, reply);
+    if (s.status === 'unsubscribed') return page(reply, layout(ctx, { title: 'Unsubscribed', noindex: true, noPromise: true }, messageMain('You are unsubscribed', 'No more digests will be sent to this address.')));
+    return page(reply, layout(ctx, { title: 'Unsubscribe', noindex: true, noPromise: true }, buttonPage('Unsubscribe', `Stop the daily digest to ${s.email}?`, req.url, 'Unsubscribe')));
+  });
+
+  // One click from the mail client: no cookies, no CSRF token (the signed link is the credential),
+  // no redirect; repeating it is harmless.
+  server.post('/u/:token', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {
+    const s = await digests.fromToken('unsubscribe', (req.params as { token: string }).token);
+    if (!s) return badLink(web, req, reply);
+    await unsubscribe(app, s);
+    reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    return layout(web.page(req, reply), { title: 'Unsubscribed', noindex: true, noPromise: true }, messageMain('You are unsubscribed', 'No more digests will be sent to this address. Changed your mind? Subscribe again on the home page.'));
+  });
+
+  // ---------------------------------------------------------------- the file outbox
+
+  // Mail that went to the file outbox (no SMTP_URL): readable from this machine only.
+  const local = (req: FastifyRequest) => app.digests.mailer.kind === 'file' && ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '');
+  server.get('/admin/outbox', async (req, reply) => {
+    if (!local(req)) return apiError(reply, 404, 'not_found', 'No such route');
+    const ctx = web.page(req, reply);
+    const entries = listOutbox(app.config.mail.outboxDir);
+    return page(
+      reply,
+      layout(
+        ctx,
+        { title: 'Outbox', noindex: true, noPromise: true },
+        html`<h1>Outbox</h1><p class="lede">Mail written to ${app.config.mail.outboxDir} (no SMTP_URL is set). Newest first.</p>
+${entries.length ? '' : html`<p class="notice">No mail yet. Subscribe on the home page, or run <code>paperboy digest run --date YYYY-MM-DD</code>.</p>`}
+<ul>${entries.map((e) => html`<li><a href="/admin/outbox/${e.day}/${e.name}">${e.day} · ${e.name}</a> <span class="meta">${e.bytes.toLocaleString('en-US')} bytes</span> · <a href="/admin/outbox/${e.day}/${e.name}?view=html">view</a></li>`)}</ul>`,
+      ),
+    );
+  });
+
+  server.get('/admin/outbox/:day/:name', async (req, reply) => {
+    if (!local(req)) return apiError(reply, 404, 'not_found', 'No such route');
+    const { day, name } = req.params as { day: string; name: string };
+    if ((req.query as { view?: string }).view === 'html') {
+      const body = readOutbox(app.config.mail.outboxDir, day, name.replace(/\.eml$/, '.html'));
+      if (!body) return apiError(reply, 404, 'not_found', 'No such message');
+      // The message's own HTML, sandboxed: no scripts, no same-origin access.
+      reply.header('content-security-policy', "default-src 'none'; img-src data: https:; style-src 'unsafe-inline'; sandbox");
+      reply.type('text/html; charset=utf-8');
+      return body;
+    }
+    const raw = readOutbox(app.config.mail.outboxDir, day, name);
+    if (!raw) return apiError(reply, 404, 'not_found', 'No such message');
+    reply.type('message/rfc822');
+    reply.header('content-disposition', `inline; filename="${name}"`);
+    return raw;
+  });
+}
