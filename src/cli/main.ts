@@ -8,6 +8,7 @@ import { EXIT, UsageError } from './output.ts';
 import { registerSearch } from './search.ts';
 import { registerServe } from './serve.ts';
 import { registerTrending } from './trending.ts';
+import { registerDigest } from './digest.ts';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('paperboy')
@@ -27,6 +28,7 @@ Exit status: 0 success, 1 failure, 2 usage error.`,
   registerIngest(program, ctx);
   registerSearch(program, ctx);
   registerTrending(program, ctx);
+  registerDigest(program, ctx);
   registerMaintenance(program, ctx);
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();

@@ -5,6 +5,7 @@ import { embedJob } from '../jobs/embed-job.ts';
 import { ingestJobs } from '../jobs/ingest-jobs.ts';
 import { similarJob } from '../jobs/similar-job.ts';
 import { trendingJob } from '../jobs/trending-job.ts';
+import { digestJobs } from '../jobs/digest-jobs.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
 import { buildServer } from '../web/server.ts';
 import type { CliContext } from './context.ts';
@@ -25,6 +26,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const scheduler = config.scheduler && flags.scheduler ? new Scheduler(app, [
               ...ingestJobs(config),
               trendingJob(config.trending.intervalMinutes * 60_000),
+              ...digestJobs(),
               embedJob(),
               similarJob(),
             ]) : undefined;
@@ -39,6 +41,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      // Stop claiming digests; messages in flight finish before the scheduler lets go.
+      app.digests.stop();
       await server.close();
       await scheduler?.stop();
       await app.close();

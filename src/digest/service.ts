@@ -225,7 +225,7 @@ export class Digests {
    * Sends every claimable digest (or only `date`'s): claims a batch with a lease, sends up to
    * `concurrency` at once, and loops until nothing is left or `stop()` is called.
    */
-  async sendDue(opts: { worker?: string; date?: string; limit?: number; onProgress?: (s: RunSummary) => void } = {}): Promise<RunSummary> {
+  async sendDue(opts: { worker?: string | undefined; date?: string | undefined; limit?: number | undefined; onProgress?: (s: RunSummary) => void } = {}): Promise<RunSummary> {
     const worker = opts.worker ?? `${process.pid}-${randomBytes(3).toString('hex')}`;
     const summary: RunSummary = { due: 0, sent: 0, failed: 0, skipped: 0, retried: 0 };
     const selector = new Selector(this.app.db);
