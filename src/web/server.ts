@@ -7,7 +7,7 @@ import { katexAssetsDir } from './latex.ts';
 import { registerApi } from './routes/api.ts';
 import { registerFeeds } from './routes/feeds.ts';
 import { notFoundPage, registerPages } from './routes/pages.ts';
-import { registerSubscribe } from './routes/subscribe.ts';
+import { registerBounceWebhook, registerSubscribe } from './routes/subscribe.ts';
 import { registerVotes } from './routes/votes.ts';
 import { Sessions } from './session.ts';
 import { StaticFiles } from './static.ts';
@@ -84,6 +84,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerPages(server, web);
   registerVotes(server, web);
   registerSubscribe(server, web);
+  registerBounceWebhook(server, web);
   registerApi(server, web);
   registerFeeds(server, web);
 

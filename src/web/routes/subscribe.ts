@@ -1,4 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { applyBounce, parseBounceReport } from '../../digest/bounces.ts';
 import { listOutbox, readOutbox } from '../../digest/mailer.ts';
 import { confirm, deleteData, exportData, InputError, parsePreferences, savePreferences, signUp, unsubscribe } from '../../digest/subscriptions.ts';
 import { DEFAULT_PREFERENCES } from '../../store/subscribers.ts';
@@ -186,4 +188,35 @@ ${entries.length ? '' : html`<p class="notice">No mail yet. Subscribe on the hom
     reply.header('content-disposition', `inline; filename="${name}"`);
     return raw;
   });
+}
+
+/** Bounce and complaint reports (generic JSON or Amazon SES via SNS), with PAPERBOY_WEBHOOK_TOKEN. */
+export function registerBounceWebhook(server: FastifyInstance, web: Web): void {
+  // SNS posts JSON as text/plain.
+  server.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, body));
+  server.post('/webhooks/bounces', async (req, reply) => {
+    const token = web.app.config.digest.webhookToken;
+    if (!token) return apiError(reply, 404, 'not_found', 'No such route');
+    const given = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '') || String((req.query as { token?: string }).token ?? '');
+    if (!safeEqual(given, token)) return apiError(reply, 401, 'unauthorized', 'A valid token is required (Authorization: Bearer … or ?token=)');
+    let body: unknown = req.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        return apiError(reply, 400, 'bad_request', 'The body must be JSON');
+      }
+    }
+    const { events, note } = parseBounceReport(body);
+    if (!events.length && !note) return apiError(reply, 400, 'bad_request', 'No bounce or complaint found in the body');
+    const outcomes = [];
+    for (const e of events.slice(0, 1000)) outcomes.push(await applyBounce(web.app, e));
+    return { received: events.length, suppressed: outcomes.filter((o) => o === 'suppressed').length, ignored: outcomes.filter((o) => o === 'ignored').length, ...(note ? { note } : {}) };
+  });
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
