@@ -105,10 +105,25 @@ export function registerDigest(program: Command, ctx: CliContext): void {
           }
           return { due: subs.length, withPapers, sent, failed: 0, skipped: subs.length - withPapers, retried: 0, dryRun: !to };
         }
-        if (flags.date) await app.digests.scheduleDate(flags.date, now);
-        else await app.digests.schedule(now);
-        const s = await app.digests.sendDue({ date: flags.date });
-        return { ...s, dryRun: false };
+        // SIGTERM/SIGINT: claim no more; the digests already claimed are sent and marked, and the
+        // run ends as usual (the rest waits for the next run). A second signal kills.
+        const stop = (signal: string) => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          process.stderr.write(`paperboy: ${signal}: finishing the digests in flight, claiming no more\n`);
+          app.digests.stop();
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        try {
+          if (flags.date) await app.digests.scheduleDate(flags.date, now);
+          else await app.digests.schedule(now);
+          const s = await app.digests.sendDue({ date: flags.date });
+          return { ...s, dryRun: false };
+        } finally {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+        }
       });
       out.line(`due ${fmt(r.due)} · sent ${fmt(r.sent)} · failed ${fmt(r.failed)} · skipped ${fmt(r.skipped)} · to retry ${fmt(r.retried)}${r.dryRun ? ' (dry run)' : ''}`);
       out.result(r);

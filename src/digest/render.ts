@@ -33,6 +33,7 @@ const TEMPLATE = `<mjml>
     <mj-preview>%%PREVIEW%%</mj-preview>
     <mj-attributes>
       <mj-all font-family="-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif" />
+      <mj-class name="pb-brand" color="#b3261e" />
       <mj-text font-size="15px" line-height="1.5" color="#1a1a1f" padding="0 0 6px 0" />
       <mj-section padding="0" />
     </mj-attributes>
@@ -46,13 +47,14 @@ const TEMPLATE = `<mjml>
         .pb-title a { color: #e9e9ee !important; }
         .pb-muted div { color: #a9a9b4 !important; }
         a { color: #8ab4f8 !important; }
+        a.pb-brand { color: #f2b8b5 !important; }
       }
     </mj-style>
   </mj-head>
   <mj-body background-color="#ffffff" css-class="pb-body" width="640px">
     <mj-section padding="20px 16px 8px">
       <mj-column>
-        <mj-text font-size="22px" font-weight="700" padding="0"><a href="%%BASE%%/" style="color:#b3261e;text-decoration:none">%%SITE%%</a></mj-text>
+        <mj-text font-size="22px" font-weight="700" padding="0"><a class="pb-brand" href="%%BASE%%/" style="color:#b3261e;text-decoration:none">%%SITE%%</a></mj-text>
         <mj-text css-class="pb-muted" font-size="14px">Your papers for %%DATE%%%%TOPICLINE%%</mj-text>
       </mj-column>
     </mj-section>
@@ -85,7 +87,7 @@ let compiled: Promise<Compiled> | undefined;
 /** Compiles the template once per process (MJML is slow per call; filling is fast). */
 export function compileTemplate(): Promise<Compiled> {
   compiled ??= (async () => {
-    const out = await mjml2html(TEMPLATE, { validationLevel: 'strict', keepComments: true, minify: false });
+    const out = await mjml2html(TEMPLATE, { validationLevel: 'strict', keepComments: true, minify: false, fonts: {} });
     const html = out.html;
     const a = html.indexOf('<!-- pb:item -->');
     const b = html.indexOf('<!-- /pb:item -->');

@@ -1,7 +1,11 @@
 import type { Sql } from '../db/sql.ts';
 import { whyLine } from '../ranking/trending.ts';
+import { ftsMatch } from '../search/fts-expr.ts';
+import { parseQuery } from '../search/query.ts';
 import { searchKeyword } from '../search/service.ts';
+import { withoutStopwords } from '../search/stopwords.ts';
 import { alreadySent } from '../store/digests.ts';
+import { matchingAmong } from '../store/search.ts';
 import { idsByKeys, papersByIds, type StoredPaper } from '../store/papers.ts';
 import type { Subscriber } from '../store/subscribers.ts';
 import { latestTrendingAt, listTrending, type TrendingRow } from '../store/trending.ts';
@@ -23,6 +27,7 @@ const TOPIC_HITS = 100;
 export class Selector {
   private readonly trending = new Map<string, Promise<TrendingRow[]>>();
   private readonly topics = new Map<string, Promise<{ id: number; score: number }[]>>();
+  private readonly trendingTopics = new Map<string, Promise<Set<number>>>();
   private readonly papers = new Map<number, StoredPaper>();
   private anchor: Promise<string | null> | undefined;
 
@@ -62,6 +67,40 @@ export class Selector {
     return p;
   }
 
+  /**
+   * Which trending candidates match a topic. Matched directly against the candidates, not through a
+   * dated search: papers trend days after submission, so `since:` would miss them.
+   */
+  private trendingInTopic(topic: string, since: string, cands: readonly TrendingRow[]): Promise<Set<number>> {
+    const key = `${since}\u0000${topic}`;
+    let p = this.trendingTopics.get(key);
+    if (!p) {
+      p = (async () => {
+        const q = parseQuery(topic);
+        const match = ftsMatch({ ...q, terms: withoutStopwords(q.terms) }, { mode: 'and' });
+        const ids = cands.map((c) => c.paperId);
+        let hits = match ? await matchingAmong(this.sql, match, ids) : new Set(ids);
+        if (q.categories.length || q.hasCode !== undefined || q.since || q.until) {
+          await this.load([...hits]);
+          hits = new Set(
+            [...hits].filter((id) => {
+              const paper = this.papers.get(id);
+              if (!paper) return false;
+              const day = paper.submittedAt?.slice(0, 10) ?? '';
+              if (q.since && day < q.since) return false;
+              if (q.until && day > q.until) return false;
+              if (q.hasCode !== undefined && q.hasCode !== paper.links.some((l) => l.kind === 'code')) return false;
+              return !q.categories.length || q.categories.some((c) => paper.categories.some((x) => (c.endsWith('.') ? x === c.slice(0, -1) || x.startsWith(c) : x === c)));
+            }),
+          );
+        }
+        return hits;
+      })();
+      this.trendingTopics.set(key, p);
+    }
+    return p;
+  }
+
   private async load(ids: readonly number[]): Promise<void> {
     const missing = ids.filter((id) => !this.papers.has(id));
     if (missing.length) for (const [id, p] of await papersByIds(this.sql, missing)) this.papers.set(id, p);
@@ -81,11 +120,13 @@ export class Selector {
     if (!s.topics.length) {
       for (const c of cands) take(c.paperId, `trending: ${whyLine(c)}`);
     } else {
-      const hits = await Promise.all(s.topics.map((t) => this.topicHits(t, since)));
-      const topicOf = new Map<number, string>();
-      hits.forEach((h, i) => h.forEach((x) => topicOf.has(x.id) || topicOf.set(x.id, s.topics[i]!)));
-      for (const c of cands) if (topicOf.has(c.paperId)) take(c.paperId, `trending in “${topicOf.get(c.paperId)}”: ${whyLine(c)}`);
+      const inTopic = await Promise.all(s.topics.map((t) => this.trendingInTopic(t, since, cands)));
+      for (const c of cands) {
+        const t = inTopic.findIndex((set) => set.has(c.paperId));
+        if (t >= 0) take(c.paperId, `trending in “${s.topics[t]}”: ${whyLine(c)}`);
+      }
       if (s.includeNew) {
+        const hits = await Promise.all(s.topics.map((t) => this.topicHits(t, since)));
         // Round-robin over topics, best match first, so every topic gets a say.
         for (let i = 0; i < TOPIC_HITS; i++) {
           for (const [t, h] of hits.entries()) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { App } from '../app.ts';
-import { claimDigests, createDigest, markFinal, markRetry, markSent, renewDigests, setDigestPapers, type DigestRow } from '../store/digests.ts';
+import { claimDigests, createDigest, markFinal, markRetry, markSent, releaseDigests, renewDigests, setDigestPapers, type DigestRow } from '../store/digests.ts';
 import {
   dueSubscribers,
   recordBounce,
@@ -240,12 +240,18 @@ export class Digests {
       try {
         let next = 0;
         const lane = async () => {
-          while (next < rows.length) {
+          // On stop(), a lane finishes the message it is sending and starts no other.
+          while (next < rows.length && !this.stopping) {
             const row = rows[next++]!;
             await this.sendOne(row, selector, summary);
           }
         };
         await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, lane));
+        if (next < rows.length) {
+          const untouched = rows.slice(next);
+          await releaseDigests(this.app.db, untouched.map((r) => r.id), worker);
+          summary.due -= untouched.length;
+        }
       } finally {
         clearInterval(renew);
       }

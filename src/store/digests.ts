@@ -146,3 +146,13 @@ export async function digestsByDay(sql: Sql, sinceDate: string): Promise<{ date:
   }
   return [...byDay].map(([date, counts]) => ({ date, counts }));
 }
+
+/** Gives claimed rows back untouched (a worker stopping before it started them). */
+export async function releaseDigests(sql: Sql, ids: readonly number[], worker: string): Promise<void> {
+  if (!ids.length) return;
+  await sql.run(
+    `UPDATE digests SET status = 'pending', locked_by = NULL, locked_until = NULL, attempts = MAX(0, attempts - 1)
+     WHERE locked_by = ? AND status = 'sending' AND id IN (${ids.map(() => '?').join(',')})`,
+    [worker, ...ids],
+  );
+}

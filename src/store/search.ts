@@ -176,3 +176,17 @@ export async function newestMatching(sql: Sql, match: string, limit: number, off
   );
   return rows.map((r) => r.id);
 }
+
+/** Which of these papers match an FTS5 expression. */
+export async function matchingAmong(sql: Sql, match: string, ids: readonly number[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await sql.all<{ id: number }>(
+      `SELECT rowid AS id FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN (${chunk.map(() => '?').join(',')})`,
+      [match, ...chunk],
+    );
+    for (const r of rows) out.add(r.id);
+  }
+  return out;
+}

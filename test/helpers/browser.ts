@@ -5,6 +5,7 @@
  * and screenshots kept under test-artifacts/.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -48,12 +49,41 @@ export interface Site {
   close(): Promise<void>;
 }
 
+/** A port free on 127.0.0.1 right now (the OS picks it; the caller listens on it at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SiteOptions {
+  /** Extra papers, in the `jsonl` source's format. */
+  papers?: readonly object[];
+  /** Extra environment for the app's config (SMTP_URL …). */
+  env?: Record<string, string>;
+  /** The app's clock (default: always `NOW`). */
+  now?: () => Date;
+  /**
+   * BASE_URL is the site's own http://127.0.0.1:<port>, so that links in its emails open in the
+   * browser (a free port is picked first, since the config is read before the server listens).
+   */
+  ownBaseUrl?: boolean;
+}
+
 /**
  * The real site on 127.0.0.1 (a free port): a fresh migrated database with the bundled demo
- * papers, plus `papers` (objects in the `jsonl` source's format), with the clock at `NOW`.
+ * papers, plus `papers` (objects in the `jsonl` source's format), with the clock at `NOW` unless
+ * `now` is given.
  */
-export async function startSite(opts: { papers?: readonly object[] } = {}): Promise<Site> {
-  const app = await tempApp({}, { now: () => NOW });
+export async function startSite(opts: SiteOptions = {}): Promise<Site> {
+  const port = opts.ownBaseUrl ? await freePort() : 0;
+  const env = { ...(port ? { BASE_URL: `http://127.0.0.1:${port}` } : {}), ...opts.env };
+  const app = await tempApp(env, { now: opts.now ?? (() => NOW) });
   let server: FastifyInstance | undefined;
   try {
     await loadDemoIfEmpty(app);
@@ -64,7 +94,7 @@ export async function startSite(opts: { papers?: readonly object[] } = {}): Prom
       extra = (await runIngest(app, 'jsonl', { inputs: [file] })).summary;
     }
     server = await buildServer(app);
-    const url = await server.listen({ host: '127.0.0.1', port: 0 });
+    const url = await server.listen({ host: '127.0.0.1', port });
     const srv = server;
     return {
       url,

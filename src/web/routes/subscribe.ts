@@ -88,7 +88,7 @@ export function registerSubscribe(server: FastifyInstance, web: Web): void {
     if (!s) return badLink(web, req, reply);
     const done = await confirm(app, digests, s);
     const ctx = web.page(req, reply);
-    return page(reply, layout(ctx, { title: 'Subscribed', noindex: true, noPromise: true }, preferencesForm(ctx, done, new URL(digests.link('prefs', done)).pathname, 'Subscribed! Your first digest comes at your delivery hour. Adjust anything below.')));
+    return page(reply, layout(ctx, { title: 'Subscribed', noindex: true, noPromise: true }, preferencesForm(ctx, done, new URL(digests.link('prefs', done)).pathname, digests.link('unsubscribe', done), 'Subscribed! Your first digest comes at your delivery hour. Adjust anything below.')));
   });
 
   // ---------------------------------------------------------------- preferences
@@ -97,7 +97,7 @@ export function registerSubscribe(server: FastifyInstance, web: Web): void {
     const s = await digests.fromToken('prefs', (req.params as { token: string }).token);
     if (!s) return badLink(web, req, reply);
     const ctx = web.page(req, reply);
-    return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, s, req.url.split('?')[0]!)));
+    return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, s, req.url.split('?')[0]!, digests.link('unsubscribe', s))));
   });
 
   server.post('/prefs/:token', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {
@@ -108,10 +108,10 @@ export function registerSubscribe(server: FastifyInstance, web: Web): void {
     if (!web.sessions.checkCsrf(req)) return page(reply, layout(ctx, { title: 'Expired form', noindex: true }, messageMain('This form has expired', 'Please reload the page and try again.')), 403);
     try {
       const saved = await savePreferences(app, digests, s, parsePreferences((req.body ?? {}) as Record<string, unknown>, s));
-      return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, saved, action, 'Saved.')));
+      return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, saved, action, digests.link('unsubscribe', saved), 'Saved.')));
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, s, action, err.message)), 400);
+      return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, s, action, digests.link('unsubscribe', s), err.message)), 400);
     }
   });
 

@@ -34,7 +34,7 @@ export function buttonPage(title: string, text: string, action: string, button: 
 <form method="post" action="${action}">${csrf ? html`<input type="hidden" name="_csrf" value="${csrf}">` : ''}<button type="submit">${button}</button></form></div>`;
 }
 
-export function preferencesForm(ctx: PageContext, s: Subscriber, action: string, notice?: string): SafeHtml {
+export function preferencesForm(ctx: PageContext, s: Subscriber, action: string, unsubscribeUrl: string, notice?: string): SafeHtml {
   const sel = (on: boolean) => (on ? raw(' selected') : '');
   const chk = (on: boolean) => (on ? raw(' checked') : '');
   return html`<div class="prose"><h1>Your digest</h1>
@@ -61,6 +61,6 @@ ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 <h2>Your data</h2>
 <form method="post" action="${action}/export"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit" class="quiet">Download my data (JSON)</button></form>
 <form method="post" action="${action}/delete"><input type="hidden" name="_csrf" value="${ctx.csrf}"><p><button type="submit" class="quiet">Delete my subscription and data</button></p></form>
-<p><a href="${action.replace('/prefs/', '/u/')}">Unsubscribe</a></p>
+<p><a href="${unsubscribeUrl}">Unsubscribe</a></p>
 </div>`;
 }
