@@ -181,6 +181,15 @@ test('preferences: export and delete my data from the signed page', async () => 
     assert.equal(page.statusCode, 200);
     const cookie = String(page.headers['set-cookie'] ?? '').split(';')[0]!;
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    // "Send me today's digest now": a preview in the outbox, recorded nowhere.
+    const before = await app.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM digests');
+    const pv = await server.inject({ method: 'POST', url: `${url}/preview`, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${csrf}` });
+    assert.equal(pv.statusCode, 200);
+    assert.match(pv.body, /Today&#39;s digest is on its way to a@example\.org/);
+    assert.match(pv.body, /href="\/admin\/outbox"/);
+    const outbox = readdirSafe(path.join(dir, 'outbox', new Date().toISOString().slice(0, 10))).concat(readdirSafe(path.join(dir, 'outbox')));
+    assert.ok(outbox.length > 0);
+    assert.deepEqual(await app.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM digests'), before);
     const exp = await server.inject({ method: 'POST', url: `${url}/export`, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${csrf}` });
     assert.equal(exp.statusCode, 200);
     assert.match(String(exp.headers['content-disposition']), /attachment/);

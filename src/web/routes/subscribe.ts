@@ -10,6 +10,7 @@ import { layout } from '../views/layout.ts';
 import { messageMain } from '../views/pages.ts';
 import { buttonPage, checkInbox, preferencesForm, subscribeForm } from '../views/subscribe.ts';
 import { apiError } from './api.ts';
+import { localDate } from '../../digest/schedule.ts';
 
 const SUBSCRIBE_RATE = { max: 10, timeWindow: '1 hour' } as const;
 const TOKEN_RATE = { max: 60, timeWindow: '1 minute' } as const;
@@ -113,6 +114,19 @@ export function registerSubscribe(server: FastifyInstance, web: Web): void {
       if (!(err instanceof InputError)) throw err;
       return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, s, action, digests.link('unsubscribe', s), err.message)), 400);
     }
+  });
+
+  // "Send me today's digest now": a preview to the subscriber's own address, recorded nowhere
+  // (the real digest still comes at their hour, and papers in it are not marked as sent).
+  server.post('/prefs/:token/preview', { config: { rateLimit: { max: 3, timeWindow: '1 hour' } } }, async (req, reply) => {
+    const s = await digests.fromToken('prefs', (req.params as { token: string }).token);
+    if (!s || s.status !== 'confirmed' || !web.sessions.checkCsrf(req)) return badLink(web, req, reply);
+    const date = localDate(app.now().getTime(), s.timezone);
+    const { rendered } = await digests.render(s, date);
+    await digests.mailer.send({ ...digests.mail(s, date, rendered), messageId: `preview-${s.id}-${Date.now()}@${new URL(app.config.baseUrl).hostname || 'localhost'}` });
+    const ctx = web.page(req, reply);
+    const where = digests.mailer.kind === 'file' ? html` It is in the <a href="/admin/outbox">outbox</a> (this instance writes mail to files).` : '';
+    return page(reply, layout(ctx, { title: 'Preferences', noindex: true, noPromise: true }, preferencesForm(ctx, s, req.url.replace(/\/preview$/, ''), digests.link('unsubscribe', s), `Today's digest is on its way to ${s.email}.`, where)));
   });
 
   server.post('/prefs/:token/export', { config: { rateLimit: TOKEN_RATE } }, async (req, reply) => {

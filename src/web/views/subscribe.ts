@@ -34,12 +34,12 @@ export function buttonPage(title: string, text: string, action: string, button: 
 <form method="post" action="${action}">${csrf ? html`<input type="hidden" name="_csrf" value="${csrf}">` : ''}<button type="submit">${button}</button></form></div>`;
 }
 
-export function preferencesForm(ctx: PageContext, s: Subscriber, action: string, unsubscribeUrl: string, notice?: string): SafeHtml {
+export function preferencesForm(ctx: PageContext, s: Subscriber, action: string, unsubscribeUrl: string, notice?: string, extra?: SafeHtml | string): SafeHtml {
   const sel = (on: boolean) => (on ? raw(' selected') : '');
   const chk = (on: boolean) => (on ? raw(' checked') : '');
   return html`<div class="prose"><h1>Your digest</h1>
 <p class="meta">For ${s.email} · ${s.status === 'confirmed' ? 'subscribed' : s.status}</p>
-${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+${notice ? html`<p class="notice" role="status">${notice}${extra ?? ''}</p>` : ''}
 <form method="post" action="${action}" class="stack">
 <input type="hidden" name="_csrf" value="${ctx.csrf}">
 <p><label for="p-topics">Topics: one search per line (words, "phrases", author:"Name", cat:cs.CV). None: everything trending.</label><br>
@@ -58,6 +58,7 @@ ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 <p><label><input type="checkbox" name="skipEmpty" value="true"${chk(s.skipEmpty)}> Skip days with nothing new</label></p>
 <p><button type="submit">Save preferences</button></p>
 </form>
+<form method="post" action="${action}/preview"><input type="hidden" name="_csrf" value="${ctx.csrf}"><p><button type="submit" class="quiet">Send me today's digest now</button></p></form>
 <h2>Your data</h2>
 <form method="post" action="${action}/export"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit" class="quiet">Download my data (JSON)</button></form>
 <form method="post" action="${action}/delete"><input type="hidden" name="_csrf" value="${ctx.csrf}"><p><button type="submit" class="quiet">Delete my subscription and data</button></p></form>
