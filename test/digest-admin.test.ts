@@ -101,6 +101,8 @@ test('the outbox page lists the file outbox and shows a message, from this machi
     const view = await server.inject({ url: `${link}?view=html`, remoteAddress: '127.0.0.1' });
     assert.match(String(view.headers['content-security-policy']), /sandbox/);
     assert.equal((await server.inject({ url: '/admin/outbox', remoteAddress: '203.0.113.5' })).statusCode, 404);
+    // Through a reverse proxy on the same machine: not local.
+    assert.equal((await server.inject({ url: '/admin/outbox', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.5' } })).statusCode, 404);
     assert.equal((await server.inject({ url: '/admin/outbox/2026-08-22/..%2F..%2Fsecret.key', remoteAddress: '127.0.0.1' })).statusCode, 404);
   } finally {
     await server.close();

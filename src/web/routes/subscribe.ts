@@ -168,7 +168,14 @@ export function registerSubscribe(server: FastifyInstance, web: Web): void {
   // ---------------------------------------------------------------- the file outbox
 
   // Mail that went to the file outbox (no SMTP_URL): readable from this machine only.
-  const local = (req: FastifyRequest) => app.digests.mailer.kind === 'file' && ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '');
+  // A reverse proxy on the same machine also connects from 127.0.0.1: a request it forwarded (with a
+  // Forwarded / X-Forwarded-For header) is not local.
+  const local = (req: FastifyRequest) =>
+    app.digests.mailer.kind === 'file' &&
+    ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '') &&
+    req.headers['x-forwarded-for'] === undefined &&
+    req.headers['forwarded'] === undefined &&
+    req.headers['x-real-ip'] === undefined;
   server.get('/admin/outbox', async (req, reply) => {
     if (!local(req)) return apiError(reply, 404, 'not_found', 'No such route');
     const ctx = web.page(req, reply);
