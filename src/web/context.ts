@@ -7,9 +7,54 @@ import type { StaticFiles } from './static.ts';
 import type { PageContext } from './views/layout.ts';
 import type { Votes } from './views/pages.ts';
 
+/** Stands for the visitor's CSRF token in a page rendered once for everybody. */
+export const CSRF_SLOT = 'pb-csrf-slot-0d1e';
+
+/**
+ * Short-lived caches of what many visitors ask for alike: whole pages rendered for "anyone who has
+ * not voted on them" (the CSRF token filled in per visitor), and search answers. Votes here clear
+ * the pages; everything else expires within seconds.
+ */
+export class Caches {
+  private readonly pages = new Map<string, { at: number; html: string; ids: number[] }>();
+  private readonly answers = new Map<string, { at: number; value: Promise<unknown> }>();
+  constructor(
+    private readonly pageTtlMs = 5_000,
+    private readonly answerTtlMs = 30_000,
+    private readonly max = 500,
+  ) {}
+
+  page(key: string, now = Date.now()): { html: string; ids: number[] } | undefined {
+    const e = this.pages.get(key);
+    return e && now - e.at < this.pageTtlMs ? e : undefined;
+  }
+
+  setPage(key: string, html: string, ids: number[], now = Date.now()): void {
+    if (this.pages.size >= this.max) this.pages.clear();
+    this.pages.set(key, { at: now, html, ids });
+  }
+
+  /** The answer for a key, computed at most once per TTL (concurrent callers share it). */
+  answer<T>(key: string, compute: () => Promise<T>, now = Date.now()): Promise<T> {
+    const e = this.answers.get(key);
+    if (e && now - e.at < this.answerTtlMs) return e.value as Promise<T>;
+    if (this.answers.size >= this.max) this.answers.clear();
+    const value = compute();
+    this.answers.set(key, { at: now, value });
+    value.catch(() => this.answers.delete(key));
+    return value;
+  }
+
+  /** After a vote: pages show counts. */
+  clearPages(): void {
+    this.pages.clear();
+  }
+}
+
 /** What every route needs: the app, visitor sessions, static asset URLs and a few small caches. */
 export class Web {
   private categories: { at: number; list: string[] } | undefined;
+  readonly caches = new Caches();
 
   constructor(
     readonly app: App,

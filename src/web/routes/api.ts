@@ -72,7 +72,8 @@ export function registerApi(server: FastifyInstance, web: Web): void {
     const limit = intParam(q.limit, 20, 1, 100);
     const offset = intParam(q.offset, 0, 0, 10_000);
     const mode = q.mode === 'keyword' || q.mode === 'vector' || q.mode === 'hybrid' ? q.mode : 'auto';
-    return search(app.db, app.search.current(), query.slice(0, 10_000), { limit, offset, mode, weight: app.config.hybridWeight });
+    const text = query.slice(0, 10_000);
+    return web.caches.answer(`api|${mode}|${limit}|${offset}|${text}`, () => search(app.db, app.search.current(), text, { limit, offset, mode, weight: app.config.hybridWeight }));
   });
 
   server.get('/api/trending', async (req, reply) => {

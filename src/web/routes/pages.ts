@@ -10,7 +10,7 @@ import { countPapers, getPaper, idsByKeys, papersByIds, papersInCategory, type S
 import { newestMatching } from '../../store/search.ts';
 import { countTrending, signalHistory, trendingOf, voteCounts } from '../../store/trending.ts';
 import type { Web } from '../context.ts';
-import { visitorKey } from '../context.ts';
+import { CSRF_SLOT, visitorKey } from '../context.ts';
 import { feedLinks, paperHref } from '../views/components.ts';
 import { layout, type PageContext } from '../views/layout.ts';
 import { aboutMain, homeMain, listMain, messageMain, paperMain, searchMain, type SearchForm } from '../views/pages.ts';
@@ -65,29 +65,38 @@ export function registerPages(server: FastifyInstance, web: Web): void {
     const window: TrendingWindow = isWindow(q.window) ? q.window : 'trending';
     const pageNo = pageNumber(q.page);
     const ctx = web.page(req, reply);
+    // The page is the same for everyone who has not voted on its papers: rendered once every few
+    // seconds, the visitor's CSRF token filled in.
+    const key = `home:${window}:${pageNo}`;
+    const cached = web.caches.page(key);
+    if (cached && (await votedBy(app.db, visitorKey(ctx.visitor), cached.ids)).size === 0) return send(reply, cached.html.replaceAll(CSRF_SLOT, ctx.csrf));
     const opts = { limit: PER_PAGE, offset: (pageNo - 1) * PER_PAGE, now: app.now(), weights: app.config.trending };
     let page = await trendingPage(app.db, window, opts);
     // A fresh instance with nothing voted or imported yet: show the newest papers instead.
     const fellBack = window === 'trending' && pageNo === 1 && page.items.length === 0 && (await countPapers(app.db)) > 0;
     if (fellBack) page = await trendingPage(app.db, 'new', opts);
-    const votes = await web.votes(ctx.visitor, page.items.map((it) => it.paper.id));
+    const ids = page.items.map((it) => it.paper.id);
+    const votes = await web.votes(ctx.visitor, ids);
     const feedQuery = window === 'trending' ? '' : `?window=${window}`;
-    const body = layout(
-      ctx,
-      {
-        title: window === 'trending' ? 'paperboy' : `${window === 'new' ? 'New' : 'Top'} papers`,
-        description: 'Trending research papers today, with votes, Hugging Face upvotes and GitHub stars.',
-        canonical: web.absolute(window === 'trending' ? '/' : `/?window=${window}`),
-        math: true,
-        feeds: [
-          { type: 'rss', href: `/feeds/trending.rss${feedQuery}`, title: 'Trending papers (RSS)' },
-          { type: 'atom', href: `/feeds/trending.atom${feedQuery}`, title: 'Trending papers (Atom)' },
-          { type: 'json', href: `/feeds/trending.json${feedQuery}`, title: 'Trending papers (JSON Feed)' },
-        ],
-      },
-      homeMain(ctx, page, votes, { pageNo, fellBack }),
-    );
-    return send(reply, body);
+    const render = (c: typeof ctx, mine: Set<number>) =>
+      layout(
+        c,
+        {
+          title: window === 'trending' ? 'paperboy' : `${window === 'new' ? 'New' : 'Top'} papers`,
+          description: 'Trending research papers today, with votes, Hugging Face upvotes and GitHub stars.',
+          canonical: web.absolute(window === 'trending' ? '/' : `/?window=${window}`),
+          math: true,
+          feeds: [
+            { type: 'rss', href: `/feeds/trending.rss${feedQuery}`, title: 'Trending papers (RSS)' },
+            { type: 'atom', href: `/feeds/trending.atom${feedQuery}`, title: 'Trending papers (Atom)' },
+            { type: 'json', href: `/feeds/trending.json${feedQuery}`, title: 'Trending papers (JSON Feed)' },
+          ],
+        },
+        homeMain(c, page, { counts: votes.counts, mine }, { pageNo, fellBack }),
+      );
+    const shared = render({ ...ctx, csrf: CSRF_SLOT }, new Set());
+    web.caches.setPage(key, shared, ids);
+    return send(reply, votes.mine.size ? render(ctx, votes.mine) : shared.replaceAll(CSRF_SLOT, ctx.csrf));
   });
 
   server.get('/search', async (req, reply) => {
@@ -101,12 +110,14 @@ export function registerPages(server: FastifyInstance, web: Web): void {
     if (form.pageNo > 1) params.set('page', String(form.pageNo));
     const limit = 20;
     const answer = query
-      ? await search(app.db, app.search.current(), query, {
-          limit,
-          offset: (form.pageNo - 1) * limit,
-          mode: form.mode as 'auto',
-          weight: app.config.hybridWeight,
-        })
+      ? await web.caches.answer(`page|${form.mode}|${form.pageNo}|${query}`, () =>
+          search(app.db, app.search.current(), query, {
+            limit,
+            offset: (form.pageNo - 1) * limit,
+            mode: form.mode as 'auto',
+            weight: app.config.hybridWeight,
+          }),
+        )
       : null;
     // A pasted arXiv id or URL goes straight to the paper.
     if (answer?.mode === 'id' && answer.results[0]) return reply.redirect(paperHref(answer.results[0].id), 303);

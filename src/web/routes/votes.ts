@@ -14,7 +14,10 @@ async function applyVote(web: Web, paper: StoredPaper, visitor: string, up: bool
   const { app } = web;
   const voter = visitorKey(visitor);
   const changed = up ? await castVote(app.db, paper.id, voter, app.now()) : await withdrawVote(app.db, paper.id, voter);
-  if (changed) await recomputeTrending(app.db, [paper.id], app.config.trending, app.now());
+  if (changed) {
+    await recomputeTrending(app.db, [paper.id], app.config.trending, app.now());
+    web.caches.clearPages();
+  }
   const counts = await voteCounts(app.db, paper.id, new Date(app.now().getTime() - 86_400_000).toISOString());
   return { votes: counts.total, voted: up };
 }
