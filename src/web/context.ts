@@ -16,7 +16,7 @@ export const CSRF_SLOT = 'pb-csrf-slot-0d1e';
  * the pages; everything else expires within seconds.
  */
 export class Caches {
-  private readonly pages = new Map<string, { at: number; html: string; ids: number[] }>();
+  private readonly pages = new Map<string, { at: number; parts: Buffer[]; ids: number[] }>();
   private readonly answers = new Map<string, { at: number; value: Promise<unknown> }>();
   constructor(
     private readonly pageTtlMs = 5_000,
@@ -24,14 +24,17 @@ export class Caches {
     private readonly max = 500,
   ) {}
 
-  page(key: string, now = Date.now()): { html: string; ids: number[] } | undefined {
+  page(key: string, now = Date.now()): { parts: Buffer[]; ids: number[] } | undefined {
     const e = this.pages.get(key);
     return e && now - e.at < this.pageTtlMs ? e : undefined;
   }
 
-  setPage(key: string, html: string, ids: number[], now = Date.now()): void {
+  /** Keeps a page as UTF-8 bytes cut at each CSRF slot, so serving it is a copy, not an encode. */
+  setPage(key: string, html: string, ids: number[], now = Date.now()): { parts: Buffer[]; ids: number[] } {
     if (this.pages.size >= this.max) this.pages.clear();
-    this.pages.set(key, { at: now, html, ids });
+    const e = { at: now, parts: html.split(CSRF_SLOT).map((x) => Buffer.from(x, 'utf8')), ids };
+    this.pages.set(key, e);
+    return e;
   }
 
   /** The answer for a key, computed at most once per TTL (concurrent callers share it). */
@@ -49,6 +52,17 @@ export class Caches {
   clearPages(): void {
     this.pages.clear();
   }
+}
+
+/** A cached page's bytes with the visitor's CSRF token in each slot. */
+export function fillPage(parts: readonly Buffer[], csrf: string): Buffer {
+  const token = Buffer.from(csrf, 'utf8');
+  const out: Buffer[] = [];
+  parts.forEach((p, i) => {
+    if (i) out.push(token);
+    out.push(p);
+  });
+  return Buffer.concat(out);
 }
 
 /** What every route needs: the app, visitor sessions, static asset URLs and a few small caches. */

@@ -10,7 +10,7 @@ import { countPapers, getPaper, idsByKeys, papersByIds, papersInCategory, type S
 import { newestMatching } from '../../store/search.ts';
 import { countTrending, signalHistory, trendingOf, voteCounts } from '../../store/trending.ts';
 import type { Web } from '../context.ts';
-import { CSRF_SLOT, visitorKey } from '../context.ts';
+import { CSRF_SLOT, fillPage, visitorKey } from '../context.ts';
 import { feedLinks, paperHref } from '../views/components.ts';
 import { layout, type PageContext } from '../views/layout.ts';
 import { aboutMain, homeMain, listMain, messageMain, paperMain, searchMain, type SearchForm } from '../views/pages.ts';
@@ -25,6 +25,11 @@ function pageNumber(v: unknown): number {
 
 function send(reply: FastifyReply, body: string, status = 200): string {
   reply.code(status).type('text/html; charset=utf-8');
+  return body;
+}
+
+function sendBytes(reply: FastifyReply, body: Buffer): Buffer {
+  reply.code(200).type('text/html; charset=utf-8');
   return body;
 }
 
@@ -69,7 +74,7 @@ export function registerPages(server: FastifyInstance, web: Web): void {
     // seconds, the visitor's CSRF token filled in.
     const key = `home:${window}:${pageNo}`;
     const cached = web.caches.page(key);
-    if (cached && (await votedBy(app.db, visitorKey(ctx.visitor), cached.ids)).size === 0) return send(reply, cached.html.replaceAll(CSRF_SLOT, ctx.csrf));
+    if (cached && (await votedBy(app.db, visitorKey(ctx.visitor), cached.ids)).size === 0) return sendBytes(reply, fillPage(cached.parts, ctx.csrf));
     const opts = { limit: PER_PAGE, offset: (pageNo - 1) * PER_PAGE, now: app.now(), weights: app.config.trending };
     let page = await trendingPage(app.db, window, opts);
     // A fresh instance with nothing voted or imported yet: show the newest papers instead.
@@ -94,9 +99,8 @@ export function registerPages(server: FastifyInstance, web: Web): void {
         },
         homeMain(c, page, { counts: votes.counts, mine }, { pageNo, fellBack }),
       );
-    const shared = render({ ...ctx, csrf: CSRF_SLOT }, new Set());
-    web.caches.setPage(key, shared, ids);
-    return send(reply, votes.mine.size ? render(ctx, votes.mine) : shared.replaceAll(CSRF_SLOT, ctx.csrf));
+    const shared = web.caches.setPage(key, render({ ...ctx, csrf: CSRF_SLOT }, new Set()), ids);
+    return votes.mine.size ? send(reply, render(ctx, votes.mine)) : sendBytes(reply, fillPage(shared.parts, ctx.csrf));
   });
 
   server.get('/search', async (req, reply) => {
