@@ -55,6 +55,9 @@ export async function createDigest(sql: Sql, subscriberId: number, issueDate: st
 }
 
 /**
+ * (`status IN (…)` lets SQLite use the partial index `digests_claim`, so a claim reads only the
+ * rows still to send, never the history; `+issue_date` keeps the planner on it.)
+ *
  * Claims up to `limit` rows ready to send (pending and due, or sending with an expired lease) for
  * `worker` until `leaseUntil`. One statement, so two workers never claim the same row.
  */
@@ -63,7 +66,7 @@ export async function claimDigests(sql: Sql, worker: string, now: string, leaseU
     `UPDATE digests SET status = 'sending', locked_by = ?, locked_until = ?, attempts = attempts + 1
      WHERE id IN (
        SELECT id FROM digests
-       WHERE ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND locked_until < ?))${issueDate ? ' AND issue_date = ?' : ''}
+       WHERE status IN ('pending', 'sending') AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND locked_until < ?))${issueDate ? ' AND +issue_date = ?' : ''}
        ORDER BY next_attempt_at LIMIT ?
      )
      RETURNING ${COLUMNS}`,
