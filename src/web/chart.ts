@@ -102,8 +102,10 @@ export function formatCompact(v: number): string {
 }
 
 /** Full numbers for the text description: a screen reader says "12,345" better than "12.3k". */
+const FULL = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
 function formatFull(v: number): string {
-  return v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  return FULL.format(v);
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

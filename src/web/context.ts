@@ -21,7 +21,7 @@ export class Caches {
   constructor(
     private readonly pageTtlMs = 5_000,
     private readonly answerTtlMs = 30_000,
-    private readonly max = 500,
+    private readonly max = 2000,
   ) {}
 
   page(key: string, now = Date.now()): { parts: Buffer[]; ids: number[] } | undefined {
@@ -29,9 +29,18 @@ export class Caches {
     return e && now - e.at < this.pageTtlMs ? e : undefined;
   }
 
+  /** Least recently used first: a Map keeps insertion order, and a hit re-inserts its entry. */
+  private static evict<V>(m: Map<string, V>, max: number): void {
+    while (m.size >= max) {
+      const oldest = m.keys().next().value;
+      if (oldest === undefined) return;
+      m.delete(oldest);
+    }
+  }
+
   /** Keeps a page as UTF-8 bytes cut at each CSRF slot, so serving it is a copy, not an encode. */
   setPage(key: string, html: string, ids: number[], now = Date.now()): { parts: Buffer[]; ids: number[] } {
-    if (this.pages.size >= this.max) this.pages.clear();
+    Caches.evict(this.pages, this.max);
     const e = { at: now, parts: html.split(CSRF_SLOT).map((x) => Buffer.from(x, 'utf8')), ids };
     this.pages.set(key, e);
     return e;
@@ -40,8 +49,13 @@ export class Caches {
   /** The answer for a key, computed at most once per TTL (concurrent callers share it). */
   answer<T>(key: string, compute: () => Promise<T>, now = Date.now()): Promise<T> {
     const e = this.answers.get(key);
-    if (e && now - e.at < this.answerTtlMs) return e.value as Promise<T>;
-    if (this.answers.size >= this.max) this.answers.clear();
+    if (e && now - e.at < this.answerTtlMs) {
+      this.answers.delete(key);
+      this.answers.set(key, e);
+      return e.value as Promise<T>;
+    }
+    this.answers.delete(key);
+    Caches.evict(this.answers, this.max);
     const value = compute();
     this.answers.set(key, { at: now, value });
     value.catch(() => this.answers.delete(key));
