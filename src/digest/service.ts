@@ -162,13 +162,14 @@ export class Digests {
       if (!due.length) break;
       await this.app.db.tx(async (tx) => {
         for (const s of due) {
-          const issueDate = s.nextIssueDate ?? localDate(Date.parse(s.nextDueAt!), s.timezone);
-          if (now.getTime() - Date.parse(s.nextDueAt!) > graceMs) stale++;
-          else if (await createDigest(tx, s.id, issueDate, this.messageId(s.id, issueDate), now.toISOString())) created++;
-          // The next issue after this one; a subscriber back from long downtime skips to the next due one.
-          let next = nextIssue(cadence(s), now.getTime(), issueDate);
-          while (next && now.getTime() - next.dueMs > graceMs) next = nextIssue(cadence(s), now.getTime(), next.date);
-          await setSchedule(tx, s.id, next ? { dueAt: new Date(next.dueMs).toISOString(), issueDate: next.date } : null);
+          let issue: { date: string; dueMs: number } | null = { date: s.nextIssueDate ?? localDate(Date.parse(s.nextDueAt!), s.timezone), dueMs: Date.parse(s.nextDueAt!) };
+          // Issues too late to send are skipped; the first one inside the grace period goes out now.
+          while (issue && issue.dueMs <= now.getTime()) {
+            if (now.getTime() - issue.dueMs > graceMs) stale++;
+            else if (await createDigest(tx, s.id, issue.date, this.messageId(s.id, issue.date), now.toISOString())) created++;
+            issue = nextIssue(cadence(s), now.getTime(), issue.date);
+          }
+          await setSchedule(tx, s.id, issue ? { dueAt: new Date(issue.dueMs).toISOString(), issueDate: issue.date } : null);
         }
       });
       if (due.length < 1000) break;
