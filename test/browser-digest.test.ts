@@ -10,9 +10,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { DEFAULT_PREFERENCES, insertSubscriber, subscriberByKey } from '../src/store/subscribers.ts';
-import { launchBrowser, NOW, overflowing, screenshot, scrollWidth, startSite, view, watch, type Site, type Watch } from './helpers/browser.ts';
+import { clean, follow, launchBrowser, visitor as newVisitor, NOW, overflowing, screenshot, scrollWidth, startSite, view, watch, type Site } from './helpers/browser.ts';
 import { SmtpSink, type Received } from './helpers/smtp.ts';
 
 /** The app's clock: starts at the browser tests' `NOW` (2026-08-22 12:00 UTC); tests move it. */
@@ -40,24 +40,8 @@ after(async () => {
   await sink?.stop();
 });
 
-/** A new visitor (own cookies, a time zone of its own) with one page, watched for errors. */
-async function visitor(options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page; w: Watch }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  return { context, page, w: watch(page) };
-}
-
-/** Nothing went wrong on the page: no console error, exception, failed request, HTTP error or dialog. */
-function clean(w: Watch): void {
-  assert.deepEqual(w.problems, [], 'console errors, failed requests or HTTP errors');
-  assert.deepEqual(w.dialogs, [], 'dialogs');
-}
-
-/** Clicks and waits for the page it leads to. */
-async function follow(page: Page, url: RegExp, click: () => Promise<void>): Promise<void> {
-  await Promise.all([page.waitForURL(url), click()]);
-}
+/** A new visitor on this file's browser. */
+const visitor = (options: BrowserContextOptions = {}) => newVisitor(browser, options);
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

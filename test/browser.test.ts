@@ -8,8 +8,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
-import { launchBrowser, overflowing, screenshot, scrollWidth, startSite, view, watch, type Site, type Watch } from './helpers/browser.ts';
+import type { Browser, BrowserContextOptions, Locator } from 'playwright-core';
+import { clean, follow, launchBrowser, visitor as newVisitor, overflowing, screenshot, scrollWidth, startSite, view, type Site } from './helpers/browser.ts';
 
 /**
  * The demo corpus carries no arXiv categories, so a few papers with categories and code links
@@ -115,24 +115,8 @@ after(async () => {
   await Promise.all([browser?.close(), site?.close(), hostile?.close()]);
 });
 
-/** A new visitor (own cookies) with one page, watched for errors. */
-async function visitor(options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page; w: Watch }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  return { context, page, w: watch(page) };
-}
-
-/** Nothing went wrong on the page: no console error, exception, failed request, HTTP error or dialog. */
-function clean(w: Watch): void {
-  assert.deepEqual(w.problems, [], 'console errors, failed requests or HTTP errors');
-  assert.deepEqual(w.dialogs, [], 'dialogs');
-}
-
-/** Clicks and waits for the page it leads to. */
-async function follow(page: Page, url: RegExp, click: () => Promise<void>): Promise<void> {
-  await Promise.all([page.waitForURL(url), click()]);
-}
+/** A new visitor on this file's browser. */
+const visitor = (options: BrowserContextOptions = {}) => newVisitor(browser, options);
 
 /** "17 papers · keyword search" → 17. */
 function resultCount(heading: string): number {

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { App } from '../../src/app.ts';
 import { loadDemoIfEmpty } from '../../src/demo.ts';
 import type { IngestSummary } from '../../src/ingest/pipeline.ts';
@@ -200,4 +201,23 @@ export function overflowing(page: Page, width: number, max = 6): Promise<string[
     }
     return out;
   })()`);
+}
+
+/** A new visitor (own cookies) with one page, watched for errors. */
+export async function visitor(browser: Browser, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page; w: Watch }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  return { context, page, w: watch(page) };
+}
+
+/** Nothing went wrong on the page: no console error, exception, failed request, HTTP error or dialog. */
+export function clean(w: Watch): void {
+  assert.deepEqual(w.problems, [], 'console errors, failed requests or HTTP errors');
+  assert.deepEqual(w.dialogs, [], 'dialogs');
+}
+
+/** Clicks and waits for the page it leads to. */
+export async function follow(page: Page, url: RegExp, click: () => Promise<void>): Promise<void> {
+  await Promise.all([page.waitForURL(url), click()]);
 }
