@@ -16,7 +16,7 @@ import { maskAddress } from './address.ts';
 import { SendError, type Mailer, type OutgoingMail } from './mailer.ts';
 import { oneLine, renderDigest } from './render.ts';
 import { localDate, nextIssue } from './schedule.ts';
-import { Selector } from './select.ts';
+import { Selector, type SelectedPaper } from './select.ts';
 import { Tokens, type TokenPurpose } from './tokens.ts';
 
 export interface RunSummary {
@@ -196,7 +196,12 @@ export class Digests {
   /** Renders one subscriber's digest for a date (preview, dry run). */
   async render(s: Subscriber, issueDate: string, selector = new Selector(this.app.db)) {
     const papers = await selector.select(s, issueDate);
-    const content = {
+    return { papers, rendered: await this.renderPapers(s, issueDate, papers) };
+  }
+
+  /** One subscriber's email for a date, from papers already chosen. */
+  private renderPapers(s: Subscriber, issueDate: string, papers: readonly SelectedPaper[]) {
+    return renderDigest({
       baseUrl: this.app.config.baseUrl,
       siteName: 'paperboy',
       issueDate,
@@ -205,8 +210,7 @@ export class Digests {
       papers,
       prefsUrl: this.link('prefs', s),
       unsubscribeUrl: this.link('unsubscribe', s),
-    };
-    return { papers, rendered: await renderDigest(content) };
+    });
   }
 
   mail(s: Subscriber, issueDate: string, r: { subject: string; html: string; text: string }, to = s.email): OutgoingMail {
@@ -283,16 +287,7 @@ export class Digests {
       summary.skipped++;
       return;
     }
-    const rendered = await renderDigest({
-      baseUrl: this.app.config.baseUrl,
-      siteName: 'paperboy',
-      issueDate: row.issueDate,
-      email: s.email,
-      topics: s.topics,
-      papers,
-      prefsUrl: this.link('prefs', s),
-      unsubscribeUrl: this.link('unsubscribe', s),
-    });
+    const rendered = await this.renderPapers(s, row.issueDate, papers);
     try {
       await this.mailer.send(this.mail(s, row.issueDate, rendered));
       await markSent(db, row, picks.map((p) => p[0]), this.app.now().toISOString());

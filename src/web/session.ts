@@ -17,7 +17,8 @@ function mac(secret: string, purpose: string, value: string): string {
   return createHmac('sha256', secret).update(`${purpose}:${value}`).digest('base64url').slice(0, 32);
 }
 
-function sameString(a: string, b: string): boolean {
+/** Constant-time string comparison (secrets, MACs, tokens). */
+export function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

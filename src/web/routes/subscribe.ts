@@ -1,10 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { applyBounce, parseBounceReport } from '../../digest/bounces.ts';
 import { listOutbox, readOutbox } from '../../digest/mailer.ts';
 import { confirm, deleteData, exportData, InputError, parsePreferences, savePreferences, signUp, unsubscribe } from '../../digest/subscriptions.ts';
 import { DEFAULT_PREFERENCES } from '../../store/subscribers.ts';
 import type { Web } from '../context.ts';
+import { sameString } from '../session.ts';
 import { html } from '../html.ts';
 import { layout } from '../views/layout.ts';
 import { messageMain } from '../views/pages.ts';
@@ -219,7 +219,7 @@ export function registerBounceWebhook(server: FastifyInstance, web: Web): void {
     const token = web.app.config.digest.webhookToken;
     if (!token) return apiError(reply, 404, 'not_found', 'No such route');
     const given = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '') || String((req.query as { token?: string }).token ?? '');
-    if (!safeEqual(given, token)) return apiError(reply, 401, 'unauthorized', 'A valid token is required (Authorization: Bearer … or ?token=)');
+    if (!sameString(given, token)) return apiError(reply, 401, 'unauthorized', 'A valid token is required (Authorization: Bearer … or ?token=)');
     let body: unknown = req.body;
     if (typeof body === 'string') {
       try {
@@ -234,10 +234,4 @@ export function registerBounceWebhook(server: FastifyInstance, web: Web): void {
     for (const e of events.slice(0, 1000)) outcomes.push(await applyBounce(web.app, e));
     return { received: events.length, suppressed: outcomes.filter((o) => o === 'suppressed').length, ignored: outcomes.filter((o) => o === 'ignored').length, ...(note ? { note } : {}) };
   });
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
