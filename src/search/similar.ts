@@ -59,11 +59,11 @@ export async function distinctiveTerms(sql: Sql, p: StoredPaper, corpusSize: num
 export async function similarPapers(
   sql: Sql,
   key: string,
-  opts: { k?: number; now?: Date; semantic?: SemanticIndex | null | undefined } = {},
+  opts: { k?: number; now?: Date; semantic?: SemanticIndex | null | undefined; /** The paper, when the caller has it already. */ paper?: StoredPaper } = {},
 ): Promise<SimilarAnswer | undefined> {
   const k = Math.max(1, Math.min(opts.k ?? 10, 50));
   const now = opts.now ?? new Date();
-  const paper = await getPaper(sql, key);
+  const paper = opts.paper?.key === key ? opts.paper : await getPaper(sql, key);
   if (!paper) return undefined;
   const near = opts.semantic ? await opts.semantic.neighbours(sql, paper.id, k) : undefined;
   if (near?.length) {

@@ -170,7 +170,7 @@ export function registerPages(server: FastifyInstance, web: Web): void {
       voteCounts(app.db, p.id, new Date(now.getTime() - 86_400_000).toISOString()),
       votedBy(app.db, visitorKey(ctx.visitor), [p.id]),
       signalHistory(app.db, p.id),
-      similarPapers(app.db, p.key, { k: 10, now, semantic: app.search.current().semantic }),
+      similarPapers(app.db, p.key, { k: 10, now, semantic: app.search.current().semantic, paper: p }),
     ]);
     const s = stats.get(p.id);
     const body = layout(
