@@ -24,7 +24,7 @@ interface Served {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `paperboy serve` and resolves once GET /healthz answers (20 s cap). */
+/** Starts `paperboy start` (web and worker) and resolves once GET /healthz answers (20 s cap). */
 async function serve(dataDir: string): Promise<Served> {
   const port = await freePort();
   const env = childEnv({
@@ -35,7 +35,7 @@ async function serve(dataDir: string): Promise<Served> {
     PAPERBOY_SCHEDULER: '0',
     LOG_LEVEL: 'info',
   });
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stdout?.resume();
   child.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c));

@@ -20,6 +20,8 @@ const url = z.string().url();
 const schema = z.object({
   PAPERBOY_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().optional(),
+  /** PostgreSQL connections per process. */
+  PAPERBOY_DB_POOL: z.coerce.number().int().min(1).max(200).default(10),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   BASE_URL: url.optional(),
@@ -27,6 +29,9 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PAPERBOY_DEMO: bool.default(true),
   PAPERBOY_SCHEDULER: bool.default(true),
+  PAPERBOY_ROLES: csv.pipe(z.array(z.enum(['web', 'worker'])).min(1)).default(['web', 'worker']),
+  PAPERBOY_SCHEDULER_TICK_SECONDS: z.coerce.number().positive().max(3600).default(15),
+  PAPERBOY_SEND_POLL_SECONDS: z.coerce.number().positive().max(3600).default(5),
   PAPERBOY_INGEST_SOURCES: csv
     .pipe(z.array(z.enum(SCHEDULABLE_SOURCES)))
     .default(['hf-daily', 'arxiv-oai']),
@@ -98,14 +103,22 @@ const schema = z.object({
 
 export interface Config {
   readonly dataDir: string;
-  readonly database: { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+  readonly database: { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number };
   readonly host: string;
   readonly port: number;
   readonly baseUrl: string;
   readonly secretKey: string;
+  /** Where the secret came from: SECRET_KEY, or a file created once in the data dir. */
+  readonly secretKeySource: 'env' | 'data-dir';
   readonly logLevel: string;
   readonly demo: boolean;
   readonly scheduler: boolean;
+  /** What `paperboy start` runs: the web site, the worker (scheduler and sending), or both. */
+  readonly roles: readonly ('web' | 'worker')[];
+  /** How often workers look for due jobs (and a follower for a vacant leadership). */
+  readonly schedulerTickMs: number;
+  /** How long an idle worker waits before it looks for digests to send again. */
+  readonly sendPollMs: number;
   readonly ingest: {
     readonly sources: readonly (typeof SCHEDULABLE_SOURCES)[number][];
     readonly intervalMinutes: number;
@@ -170,9 +183,9 @@ export class ConfigError extends Error {
   }
 }
 
-function databaseFrom(raw: string | undefined, dataDir: string): Config['database'] {
+function databaseFrom(raw: string | undefined, dataDir: string, poolSize: number): Config['database'] {
   if (!raw) return { kind: 'sqlite', path: path.join(dataDir, 'paperboy.db') };
-  if (/^postgres(ql)?:\/\//i.test(raw)) return { kind: 'postgres', url: raw };
+  if (/^postgres(ql)?:\/\//i.test(raw)) return { kind: 'postgres', url: raw, poolSize };
   const m = /^sqlite:(?:\/\/)?(.+)$/i.exec(raw);
   if (m?.[1]) return { kind: 'sqlite', path: m[1] === ':memory:' ? ':memory:' : path.resolve(m[1]) };
   throw new ConfigError(`config: DATABASE_URL must start with sqlite: or postgres:// (got ${JSON.stringify(raw.slice(0, 40))})`);
@@ -219,7 +232,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.PAPERBOY_DATA_DIR);
-  const database = databaseFrom(e.DATABASE_URL, dataDir);
+  const database = databaseFrom(e.DATABASE_URL, dataDir, e.PAPERBOY_DB_POOL);
   const config: Config = {
     dataDir,
     database,
@@ -227,9 +240,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     secretKey: e.SECRET_KEY ?? loadOrCreateSecret(dataDir),
+    secretKeySource: e.SECRET_KEY ? 'env' : 'data-dir',
     logLevel: e.LOG_LEVEL,
     demo: e.PAPERBOY_DEMO,
     scheduler: e.PAPERBOY_SCHEDULER,
+    roles: [...new Set(e.PAPERBOY_ROLES)],
+    schedulerTickMs: e.PAPERBOY_SCHEDULER_TICK_SECONDS * 1000,
+    sendPollMs: e.PAPERBOY_SEND_POLL_SECONDS * 1000,
     ingest: {
       sources: e.PAPERBOY_INGEST_SOURCES,
       intervalMinutes: e.PAPERBOY_INGEST_INTERVAL_MINUTES,

@@ -22,9 +22,23 @@ export interface Sql {
   tx<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
 }
 
+/** A lock held for as long as the process keeps it (see `Database.tryLock`). */
+export interface HeldLock {
+  /** False once the lock is known to be lost (PostgreSQL: its connection broke). */
+  alive(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
 export interface Database extends Sql {
   /** Where the data lives, for messages (never includes a password). */
   readonly description: string;
+  /**
+   * Takes a named lock without waiting, or returns null when another holder has it. On
+   * PostgreSQL it is a session advisory lock on a connection of its own: when the holding process
+   * dies, the server drops the connection and the lock with it, so another process can take over.
+   * On SQLite (one machine) it is held within this process only.
+   */
+  tryLock(name: string): Promise<HeldLock | null>;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DbError, type Database, type Param, type RunResult, type Sql } from './sql.ts';
+import { DbError, type Database, type HeldLock, type Param, type RunResult, type Sql } from './sql.ts';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
 
@@ -96,6 +96,19 @@ class SqliteSql implements Sql {
 }
 
 class SqliteDatabase extends SqliteSql implements Database {
+  private readonly locks = new Set<string>();
+  async tryLock(name: string): Promise<HeldLock | null> {
+    if (this.locks.has(name)) return null;
+    this.locks.add(name);
+    let held = true;
+    return {
+      alive: async () => held,
+      release: async () => {
+        if (held) this.locks.delete(name);
+        held = false;
+      },
+    };
+  }
   constructor(
     conn: BetterSqlite3.Database,
     readonly description: string,

@@ -2,9 +2,9 @@ import { expirePending } from '../store/subscribers.ts';
 import type { JobDefinition } from './scheduler.ts';
 
 /**
- * The digest's jobs: every minute, create the outbox rows of subscribers whose local hour has come,
- * then send what is claimable (rows of any worker whose lease expired included); hourly, remove
- * sign-ups never confirmed.
+ * The digest's scheduled jobs (run by the one scheduler): every minute, create the outbox rows of
+ * subscribers whose local hour has come; hourly, remove sign-ups never confirmed. Sending is not a
+ * scheduled job: every worker process sends, see SendLoop.
  */
 export function digestJobs(): JobDefinition[] {
   return [
@@ -15,15 +15,6 @@ export function digestJobs(): JobDefinition[] {
       async run(app) {
         const r = await app.digests.schedule();
         return `${r.created} digests due, ${r.stale} stale skipped, ${r.scheduled} subscribers scheduled`;
-      },
-    },
-    {
-      name: 'digest-send',
-      intervalMs: 60_000,
-      leaseMs: 30 * 60_000,
-      async run(app) {
-        const r = await app.digests.sendDue();
-        return `${r.sent} sent, ${r.failed} failed, ${r.skipped} skipped, ${r.retried} to retry`;
       },
     },
     {

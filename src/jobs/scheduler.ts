@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { App } from '../app.ts';
 import { claimJob, ensureJob, finishJob, renewJob } from '../store/jobs.ts';
+import type { Leadership } from './leader.ts';
 
 export interface JobDefinition {
   name: string;
@@ -12,10 +13,19 @@ export interface JobDefinition {
   run(app: App, key: string): Promise<string>;
 }
 
+export interface SchedulerOptions {
+  /** How often to look for due jobs (default 15 s). */
+  tickMs?: number;
+  /** When given, only the leader runs jobs (one scheduler at a time across processes). */
+  leader?: Leadership;
+}
+
 /**
  * Durable scheduling: the `jobs` table is the queue. Each tick claims due jobs
  * with a lease, runs them one at a time, and records the outcome and the next
  * run. A job never overlaps itself, and a restart picks up where it left off.
+ * With a `leader`, a process that does not lead skips its ticks; the job leases
+ * still hold if two ever think they lead.
  */
 export class Scheduler {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -23,11 +33,18 @@ export class Scheduler {
   private running: Promise<void> | undefined;
   private stopped = false;
 
+  private readonly tickMs: number;
+  private readonly leader: Leadership | undefined;
+
   constructor(
     private readonly app: App,
     private readonly jobs: readonly JobDefinition[],
-    private readonly tickMs = 15_000,
-  ) {}
+    opts: SchedulerOptions | number = {},
+  ) {
+    const o = typeof opts === 'number' ? { tickMs: opts } : opts;
+    this.tickMs = o.tickMs ?? 15_000;
+    this.leader = o.leader;
+  }
 
   async start(): Promise<void> {
     const now = this.app.now().toISOString();
@@ -49,6 +66,7 @@ export class Scheduler {
   /** One pass over the jobs: run every due job this process can claim. */
   async tick(): Promise<string[]> {
     const ran: string[] = [];
+    if (this.leader && !(await this.leader.isLeader())) return ran;
     for (const job of this.jobs) {
       if (this.stopped) break;
       const start = this.app.now();
@@ -93,5 +111,6 @@ export class Scheduler {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    await this.leader?.release();
   }
 }

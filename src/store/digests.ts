@@ -55,19 +55,23 @@ export async function createDigest(sql: Sql, subscriberId: number, issueDate: st
 }
 
 /**
- * (`status IN (…)` lets SQLite use the partial index `digests_claim`, so a claim reads only the
- * rows still to send, never the history; `+issue_date` keeps the planner on it.)
- *
  * Claims up to `limit` rows ready to send (pending and due, or sending with an expired lease) for
- * `worker` until `leaseUntil`. One statement, so two workers never claim the same row.
+ * `worker` until `leaseUntil`. One statement, so two workers never claim the same row: on
+ * PostgreSQL the candidates are locked with `FOR UPDATE SKIP LOCKED`, so concurrent workers take
+ * disjoint batches without waiting on each other; SQLite has one writer at a time.
+ *
+ * (`status IN (…)` lets the database use the partial index `digests_claim`, so a claim reads only
+ * the rows still to send, never the history; on SQLite `+issue_date` keeps the planner on it.)
  */
 export async function claimDigests(sql: Sql, worker: string, now: string, leaseUntil: string, limit: number, issueDate?: string): Promise<DigestRow[]> {
+  const pg = sql.dialect === 'postgres';
+  const day = issueDate ? (pg ? ' AND issue_date = ?' : ' AND +issue_date = ?') : '';
   const rows = await sql.all<Row>(
     `UPDATE digests SET status = 'sending', locked_by = ?, locked_until = ?, attempts = attempts + 1
      WHERE id IN (
        SELECT id FROM digests
-       WHERE status IN ('pending', 'sending') AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND locked_until < ?))${issueDate ? ' AND +issue_date = ?' : ''}
-       ORDER BY next_attempt_at LIMIT ?
+       WHERE status IN ('pending', 'sending') AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND locked_until < ?))${day}
+       ORDER BY next_attempt_at LIMIT ?${pg ? ' FOR UPDATE SKIP LOCKED' : ''}
      )
      RETURNING ${COLUMNS}`,
     [worker, leaseUntil, now, now, ...(issueDate ? [issueDate] : []), limit],
@@ -154,7 +158,7 @@ export async function digestsByDay(sql: Sql, sinceDate: string): Promise<{ date:
 export async function releaseDigests(sql: Sql, ids: readonly number[], worker: string): Promise<void> {
   if (!ids.length) return;
   await sql.run(
-    `UPDATE digests SET status = 'pending', locked_by = NULL, locked_until = NULL, attempts = MAX(0, attempts - 1)
+    `UPDATE digests SET status = 'pending', locked_by = NULL, locked_until = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
      WHERE locked_by = ? AND status = 'sending' AND id IN (${ids.map(() => '?').join(',')})`,
     [worker, ...ids],
   );

@@ -89,10 +89,10 @@ export async function recomputeTrending(
   }
   // Only papers with something to score: signals, votes, or a stored score that may have to drop.
   const ACTIVE = 'SELECT paper_id AS id FROM signals UNION SELECT paper_id FROM votes UNION SELECT paper_id FROM trending';
-  const total = Number((await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${ACTIVE})`))?.n ?? 0);
+  const total = Number((await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${ACTIVE}) a`))?.n ?? 0);
   let after = 0;
   for (;;) {
-    const rows = await sql.all<{ id: number }>(`SELECT id FROM (${ACTIVE}) WHERE id > ? ORDER BY id LIMIT ?`, [after, BATCH]);
+    const rows = await sql.all<{ id: number }>(`SELECT id FROM (${ACTIVE}) a WHERE id > ? ORDER BY id LIMIT ?`, [after, BATCH]);
     if (!rows.length) break;
     after = rows.at(-1)!.id;
     await scoreBatch(rows.map((r) => r.id));

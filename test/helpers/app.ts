@@ -3,6 +3,7 @@
  * and a runner for the real CLI (`node bin/paperboy.js …`) in a child process.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,13 +30,38 @@ export function removeDir(dir: string): void {
 }
 
 /**
- * A real app (migrated SQLite) on a fresh temp data dir. `close()` closes the
+ * Set (by `.ci/run`'s second pass) to a throwaway PostgreSQL server's URL: every test app and
+ * every child `paperboy` then runs on PostgreSQL instead of SQLite, each in a schema of its own.
+ */
+export const TEST_PG_URL = process.env.PAPERBOY_TEST_DATABASE_URL || undefined;
+
+/** The DATABASE_URL for one schema on the test PostgreSQL server. */
+export function pgUrl(schema: string): string {
+  if (!TEST_PG_URL) throw new Error('PAPERBOY_TEST_DATABASE_URL is not set');
+  const u = new URL(TEST_PG_URL);
+  u.searchParams.set('schema', schema);
+  return u.toString();
+}
+
+/** The database for a test's data dir: SQLite inside it, or (PostgreSQL pass) a schema named after it. */
+export function databaseEnv(dataDir: string): Record<string, string> {
+  if (!TEST_PG_URL) return {};
+  return { DATABASE_URL: pgUrl(`d_${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16)}`) };
+}
+
+/**
+ * A real app (migrated SQLite, or PostgreSQL on the PostgreSQL pass) on a fresh temp data dir. `close()` closes the
  * database and removes the dir.
  */
 export async function tempApp(env: Record<string, string> = {}, opts: { now?: () => Date } = {}): Promise<App & { dir: string }> {
   const dir = tempDir();
   try {
-    const config = loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
+    // On PostgreSQL the schema is named after the data dir, so a child `paperboy` given the same
+    // dir finds the same data; it is dropped with the dir when the dir is this app's own.
+    const dataDir = env.PAPERBOY_DATA_DIR ?? dir;
+    const dbEnv = env.DATABASE_URL === undefined ? databaseEnv(dataDir) : {};
+    const config = loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'silent', ...dbEnv, ...env });
+    const schema = dbEnv.DATABASE_URL && dataDir === dir ? new URL(dbEnv.DATABASE_URL).searchParams.get('schema') : null;
     const app = await createApp(config, opts.now ? { now: opts.now } : {});
     let closed = false;
     return {
@@ -45,6 +71,7 @@ export async function tempApp(env: Record<string, string> = {}, opts: { now?: ()
         if (closed) return;
         closed = true;
         try {
+          if (schema) await app.db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
           await app.close();
         } finally {
           removeDir(dir);
@@ -68,7 +95,8 @@ export function childEnv(env: Record<string, string> = {}): Record<string, strin
     const v = process.env[name];
     if (v !== undefined) out[name] = v;
   }
-  return { ...out, PAPERBOY_DEMO: '0', ...env };
+  const db = env.PAPERBOY_DATA_DIR !== undefined && env.DATABASE_URL === undefined ? databaseEnv(env.PAPERBOY_DATA_DIR) : {};
+  return { ...out, PAPERBOY_DEMO: '0', ...db, ...env };
 }
 
 export interface CliResult {
