@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import type { CliContext } from './context.ts';
 import { registerIngest } from './ingest.ts';
 import { registerMaintenance } from './maintenance.ts';
+import { registerMigrateData } from './migrate-data.ts';
 import { EXIT, UsageError } from './output.ts';
 import { registerSearch } from './search.ts';
 import { registerServe } from './serve.ts';
@@ -30,6 +31,7 @@ Exit status: 0 success, 1 failure, 2 usage error.`,
   registerTrending(program, ctx);
   registerDigest(program, ctx);
   registerMaintenance(program, ctx);
+  registerMigrateData(program, ctx);
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -33,6 +33,7 @@ const schema = z.object({
   PAPERBOY_SCHEDULER_TICK_SECONDS: z.coerce.number().positive().max(3600).default(15),
   PAPERBOY_SEND_POLL_SECONDS: z.coerce.number().positive().max(3600).default(5),
   PAPERBOY_INGEST_SOURCES: csv
+    .transform((list) => (list.length === 1 && list[0] === 'none' ? [] : list))
     .pipe(z.array(z.enum(SCHEDULABLE_SOURCES)))
     .default(['hf-daily', 'arxiv-oai']),
   PAPERBOY_INGEST_INTERVAL_MINUTES: z.coerce.number().positive().default(60),
@@ -87,6 +88,7 @@ const schema = z.object({
   DKIM_PRIVATE_KEY: z.string().optional(),
   PAPERBOY_DIGEST_GRACE_HOURS: z.coerce.number().min(0).max(24).default(6),
   PAPERBOY_DIGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  PAPERBOY_DIGEST_LEASE_SECONDS: z.coerce.number().min(1).max(86_400).default(300),
   PAPERBOY_DIGEST_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
   PAPERBOY_PENDING_EXPIRY_HOURS: z.coerce.number().positive().default(72),
   PAPERBOY_BLOCKED_DOMAINS: z.string().optional(),
@@ -161,6 +163,8 @@ export interface Config {
   readonly digest: {
     readonly graceHours: number;
     readonly maxAttempts: number;
+    /** How long a worker holds claimed digests (renewed while it works); a dead worker's expire. */
+    readonly leaseMs: number;
     readonly concurrency: number;
     readonly pendingExpiryHours: number;
     readonly blockedDomains: readonly string[];
@@ -285,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     digest: {
       graceHours: e.PAPERBOY_DIGEST_GRACE_HOURS,
       maxAttempts: e.PAPERBOY_DIGEST_MAX_ATTEMPTS,
+      leaseMs: e.PAPERBOY_DIGEST_LEASE_SECONDS * 1000,
       concurrency: e.PAPERBOY_DIGEST_CONCURRENCY,
       pendingExpiryHours: e.PAPERBOY_PENDING_EXPIRY_HOURS,
       blockedDomains: (e.PAPERBOY_BLOCKED_DOMAINS ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean),

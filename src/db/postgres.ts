@@ -163,6 +163,7 @@ class PgDatabase extends PgSql implements Database {
     }
     let released = false;
     return {
+      exclusive: true,
       // Asks the server: the lock is ours while this session lives.
       alive: async () => {
         if (lost || released) return false;

@@ -24,6 +24,8 @@ export interface Sql {
 
 /** A lock held for as long as the process keeps it (see `Database.tryLock`). */
 export interface HeldLock {
+  /** True when no other process can hold it at the same time (PostgreSQL); false for a lock within one process (SQLite). */
+  readonly exclusive: boolean;
   /** False once the lock is known to be lost (PostgreSQL: its connection broke). */
   alive(): Promise<boolean>;
   release(): Promise<void>;

@@ -102,6 +102,7 @@ class SqliteDatabase extends SqliteSql implements Database {
     this.locks.add(name);
     let held = true;
     return {
+      exclusive: false,
       alive: async () => held,
       release: async () => {
         if (held) this.locks.delete(name);

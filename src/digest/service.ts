@@ -27,7 +27,6 @@ export interface RunSummary {
   retried: number;
 }
 
-const LEASE_MS = 5 * 60_000;
 
 const cadence = (s: Subscriber) => ({ timeZone: s.timezone, hour: s.deliveryHour, frequency: s.frequency, weekday: s.weekday });
 const CONFIRM_TTL_S = 7 * 86_400;
@@ -238,10 +237,11 @@ export class Digests {
     while (!this.stopping && (opts.limit === undefined || summary.due < opts.limit)) {
       const now = this.app.now();
       const batchSize = Math.min(concurrency * 4, opts.limit === undefined ? Infinity : opts.limit - summary.due);
-      const rows = await claimDigests(this.app.db, worker, now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), batchSize, opts.date);
+      const leaseMs = this.app.config.digest.leaseMs;
+      const rows = await claimDigests(this.app.db, worker, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString(), batchSize, opts.date);
       if (!rows.length) break;
       summary.due += rows.length;
-      const renew = setInterval(() => void renewDigests(this.app.db, rows.map((r) => r.id), worker, new Date(this.app.now().getTime() + LEASE_MS).toISOString()), LEASE_MS / 3);
+      const renew = setInterval(() => void renewDigests(this.app.db, rows.map((r) => r.id), worker, new Date(this.app.now().getTime() + leaseMs).toISOString()), leaseMs / 3);
       try {
         let next = 0;
         const lane = async () => {

@@ -8,6 +8,8 @@ import type { Database, HeldLock } from '../db/sql.ts';
 export class Leadership {
   private lock: HeldLock | null = null;
   private pending: Promise<boolean> | undefined;
+  /** Set when leadership was just taken; read (and cleared) by `takeOver()`. */
+  private elected = false;
 
   constructor(
     private readonly db: Database,
@@ -29,8 +31,22 @@ export class Leadership {
       this.onChange(false);
     }
     this.lock = await this.db.tryLock(this.name);
-    if (this.lock) this.onChange(true);
+    if (this.lock) {
+      this.elected = true;
+      this.onChange(true);
+    }
     return this.lock !== null;
+  }
+
+  /**
+   * True once after this process became the only leader (an exclusive lock): what earlier
+   * leaders held, they held as leaders, and they no longer lead, so their job leases may be
+   * taken over at once instead of waiting for them to run out.
+   */
+  takeOver(): boolean {
+    const yes = this.elected && this.lock?.exclusive === true;
+    this.elected = false;
+    return yes;
   }
 
   async release(): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { App } from '../app.ts';
-import { claimJob, ensureJob, finishJob, renewJob } from '../store/jobs.ts';
+import { claimJob, ensureJob, finishJob, releaseOtherLeases, renewJob } from '../store/jobs.ts';
 import type { Leadership } from './leader.ts';
 
 export interface JobDefinition {
@@ -30,7 +30,7 @@ export interface SchedulerOptions {
 export class Scheduler {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly inFlight = new Map<string, Promise<void>>();
   private stopped = false;
 
   private readonly tickMs: number;
@@ -55,62 +55,82 @@ export class Scheduler {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.tick().then(() => undefined, () => undefined).finally(() => {
-        this.running = undefined;
-        this.schedule(this.tickMs);
-      });
+      // The next tick does not wait for this one's jobs: a long ingest never delays the digests.
+      this.tick().catch((err: Error) => this.app.log.error(`jobs: tick failed: ${err.message}`));
+      this.schedule(this.tickMs);
     }, ms);
     this.timer.unref();
   }
 
-  /** One pass over the jobs: run every due job this process can claim. */
+  /**
+   * One pass over the jobs: claims every due job this process can (none it is already running)
+   * and runs them side by side; resolves when they have finished.
+   */
   async tick(): Promise<string[]> {
     const ran: string[] = [];
     if (this.leader && !(await this.leader.isLeader())) return ran;
+    if (this.leader?.takeOver()) {
+      const n = await releaseOtherLeases(this.app.db, this.owner);
+      if (n) this.app.log.info(`jobs: took over ${n} job lease(s) of the previous scheduler`);
+    }
+    const started: Promise<void>[] = [];
     for (const job of this.jobs) {
       if (this.stopped) break;
+      if (this.inFlight.has(job.name)) continue;
       const start = this.app.now();
       const claimed = await claimJob(this.app.db, job.name, this.owner, start.toISOString(), new Date(start.getTime() + job.leaseMs).toISOString());
       if (!claimed) continue;
       ran.push(job.name);
-      const slot = Math.floor(start.getTime() / job.intervalMs);
-      const key = `${job.name}:${new Date(slot * job.intervalMs).toISOString()}`;
-      let status: 'ok' | 'failed' = 'ok';
-      let message: string | null;
-      // Keep the lease alive while the job runs, so a long run is never taken over.
-      const heartbeat = setInterval(() => {
-        const until = new Date(this.app.now().getTime() + job.leaseMs).toISOString();
-        renewJob(this.app.db, job.name, this.owner, until).catch((err: Error) =>
-          this.app.log.warn({ job: job.name }, `jobs: unable to renew the lease: ${err.message}`),
-        );
-      }, Math.max(1000, job.leaseMs / 3));
-      heartbeat.unref();
-      try {
-        message = await job.run(this.app, key);
-      } catch (err) {
-        status = 'failed';
-        message = (err as Error).message;
-        this.app.log.error({ job: job.name }, `jobs: ${job.name} failed: ${message}`);
-      } finally {
-        clearInterval(heartbeat);
-      }
-      const end = this.app.now();
-      const next = new Date((slot + 1) * job.intervalMs);
+      const run = this.runClaimed(job, start).finally(() => this.inFlight.delete(job.name));
+      this.inFlight.set(job.name, run);
+      started.push(run);
+    }
+    await Promise.all(started);
+    return ran;
+  }
+
+  private async runClaimed(job: JobDefinition, start: Date): Promise<void> {
+    const slot = Math.floor(start.getTime() / job.intervalMs);
+    const key = `${job.name}:${new Date(slot * job.intervalMs).toISOString()}`;
+    let status: 'ok' | 'failed' = 'ok';
+    let message: string | null;
+    // Keep the lease alive while the job runs, so a long run is never taken over.
+    const heartbeat = setInterval(() => {
+      const until = new Date(this.app.now().getTime() + job.leaseMs).toISOString();
+      renewJob(this.app.db, job.name, this.owner, until).catch((err: Error) =>
+        this.app.log.warn({ job: job.name }, `jobs: unable to renew the lease: ${err.message}`),
+      );
+    }, Math.max(1000, job.leaseMs / 3));
+    heartbeat.unref();
+    try {
+      message = await job.run(this.app, key);
+    } catch (err) {
+      status = 'failed';
+      message = (err as Error).message;
+      this.app.log.error({ job: job.name }, `jobs: ${job.name} failed: ${message}`);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    const end = this.app.now();
+    const next = new Date((slot + 1) * job.intervalMs);
+    try {
       await finishJob(this.app.db, job.name, this.owner, {
         finishedAt: end.toISOString(),
         nextRunAt: (next > end ? next : new Date(end.getTime() + job.intervalMs)).toISOString(),
         status,
         message,
       });
+    } catch (err) {
+      // The lease runs out and the job is claimed again: nothing is lost.
+      this.app.log.error({ job: job.name }, `jobs: unable to record the end of ${job.name}: ${(err as Error).message}`);
     }
-    return ran;
   }
 
-  /** Stops claiming; waits for the job in progress to finish. */
+  /** Stops claiming; waits for the jobs in progress to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await Promise.all(this.inFlight.values());
     await this.leader?.release();
   }
 }

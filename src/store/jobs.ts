@@ -53,3 +53,9 @@ export async function renewJob(sql: Sql, name: string, owner: string, leaseUntil
   const r = await sql.run('UPDATE jobs SET locked_until = ? WHERE name = ? AND locked_by = ?', [leaseUntil, name, owner]);
   return r.changes === 1;
 }
+
+/** Clears every job lease not held by `owner` (a new sole scheduler taking over); returns how many. */
+export async function releaseOtherLeases(sql: Sql, owner: string): Promise<number> {
+  const r = await sql.run('UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE locked_by IS NOT NULL AND locked_by <> ?', [owner]);
+  return r.changes;
+}
