@@ -20,8 +20,20 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+const LOG_REDACT = ['email', '*.email', 'password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization', 'cookie', '*.cookie', 'headers.cookie', 'headers.authorization'];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Defence in depth: secrets and full addresses are never logged on purpose (addresses are
+      // masked), and these keys are censored should one ever be passed.
+      redact: { paths: LOG_REDACT, censor: '[redacted]' },
+    },
+    destination ?? pino.destination({ fd: 2, sync: true }),
+  );
 }
 
 export function createMailer(config: Config): Mailer {

@@ -32,6 +32,9 @@ const schema = z.object({
   PAPERBOY_ROLES: csv.pipe(z.array(z.enum(['web', 'worker'])).min(1)).default(['web', 'worker']),
   PAPERBOY_SCHEDULER_TICK_SECONDS: z.coerce.number().positive().max(3600).default(15),
   PAPERBOY_SEND_POLL_SECONDS: z.coerce.number().positive().max(3600).default(5),
+  PAPERBOY_READY_MAX_LAG_SECONDS: z.coerce.number().min(0).default(900),
+  PAPERBOY_METRICS_ALLOWED_NETWORKS: csv.default(['127.0.0.1/8', '::1/128']),
+  PAPERBOY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   PAPERBOY_INGEST_SOURCES: csv
     .transform((list) => (list.length === 1 && list[0] === 'none' ? [] : list))
     .pipe(z.array(z.enum(SCHEDULABLE_SOURCES)))
@@ -94,6 +97,7 @@ const schema = z.object({
   PAPERBOY_BLOCKED_DOMAINS: z.string().optional(),
   PAPERBOY_SUPPRESS_AFTER_BOUNCES: z.coerce.number().int().min(1).default(3),
   PAPERBOY_WEBHOOK_TOKEN: z.string().min(16).optional(),
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
 }).superRefine((e, ctx) => {
   if (e.PAPERBOY_EMBEDDER === 'http' && !e.PAPERBOY_EMBEDDER_URL) {
     ctx.addIssue({ code: 'custom', path: ['PAPERBOY_EMBEDDER_URL'], message: 'required when PAPERBOY_EMBEDDER=http' });
@@ -121,6 +125,10 @@ export interface Config {
   readonly schedulerTickMs: number;
   /** How long an idle worker waits before it looks for digests to send again. */
   readonly sendPollMs: number;
+  /** /readyz fails when a scheduled job is this late (0: never). */
+  readonly readyMaxLagSeconds: number;
+  /** Who may read /metrics: client networks (CIDR, connected directly), or anyone with the token. */
+  readonly metrics: { readonly allowedNetworks: readonly string[]; readonly token: string | undefined };
   readonly ingest: {
     readonly sources: readonly (typeof SCHEDULABLE_SOURCES)[number][];
     readonly intervalMinutes: number;
@@ -171,6 +179,8 @@ export interface Config {
     readonly suppressAfterBounces: number;
     readonly webhookToken: string | undefined;
   };
+  /** The admin area's token (sign-in form or `Authorization: Bearer`); unset: the admin area is loopback-only. */
+  readonly adminToken: string | undefined;
   readonly http: {
     /** Minimum spacing between requests to one host; arXiv asks for 3 s. */
     readonly arxivMinIntervalMs: number;
@@ -251,6 +261,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     roles: [...new Set(e.PAPERBOY_ROLES)],
     schedulerTickMs: e.PAPERBOY_SCHEDULER_TICK_SECONDS * 1000,
     sendPollMs: e.PAPERBOY_SEND_POLL_SECONDS * 1000,
+    readyMaxLagSeconds: e.PAPERBOY_READY_MAX_LAG_SECONDS,
+    metrics: { allowedNetworks: e.PAPERBOY_METRICS_ALLOWED_NETWORKS, token: e.PAPERBOY_METRICS_TOKEN },
     ingest: {
       sources: e.PAPERBOY_INGEST_SOURCES,
       intervalMinutes: e.PAPERBOY_INGEST_INTERVAL_MINUTES,
@@ -296,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       suppressAfterBounces: e.PAPERBOY_SUPPRESS_AFTER_BOUNCES,
       webhookToken: e.PAPERBOY_WEBHOOK_TOKEN,
     },
+    adminToken: e.ADMIN_TOKEN,
     trending: { ...e.PAPERBOY_TRENDING_WEIGHTS, halfLifeHours: e.PAPERBOY_TRENDING_HALF_LIFE_HOURS, intervalMinutes: e.PAPERBOY_TRENDING_INTERVAL_MINUTES },
     http: {
       arxivMinIntervalMs: e.PAPERBOY_HTTP_MIN_INTERVAL_MS ?? 3000,

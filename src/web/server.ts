@@ -5,7 +5,10 @@ import type { App } from '../app.ts';
 import { Web } from './context.ts';
 import { katexAssetsDir } from './latex.ts';
 import { registerApi } from './routes/api.ts';
+import { randomBytes } from 'node:crypto';
+import { ProcessMetrics } from './metrics.ts';
 import { registerFeeds } from './routes/feeds.ts';
+import { registerHealth } from './routes/health.ts';
 import { notFoundPage, registerPages } from './routes/pages.ts';
 import { registerBounceWebhook, registerSubscribe } from './routes/subscribe.ts';
 import { registerVotes } from './routes/votes.ts';
@@ -42,6 +45,19 @@ function securityHeaders(reply: FastifyReply, https: boolean): void {
 
 const STATIC_DIR = path.resolve(import.meta.dirname, 'static');
 
+/** A client's X-Request-Id when it is a plain token, else a new one: it goes into logs and a response header. */
+function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomBytes(8).toString('hex');
+}
+
+/** A URL for the logs: the signed tokens in links (confirm, preferences, unsubscribe) and query values left out. */
+export function logUrl(url: string): string {
+  const [p = '', q] = url.split('?', 2);
+  const clean = p.replace(/^\/(confirm|prefs|u|admin\/login)\/[^/]+/, '/$1/…');
+  return q === undefined ? clean.slice(0, 300) : `${clean.slice(0, 300)}?…`;
+}
+
 const wantsHtml = (req: FastifyRequest) => !req.url.startsWith('/api/') && !req.url.startsWith('/feeds/') && (req.headers.accept ?? '').includes('text/html');
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
@@ -49,6 +65,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   const server = Fastify({
     logger: false,
     trustProxy: true,
+    genReqId: requestId,
     bodyLimit: 1 << 20,
     // Malformed URLs and the like: the same error shape and headers as everything else.
     frameworkErrors: (err, _req, reply) => {
@@ -58,7 +75,19 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     },
   });
 
-  server.addHook('onSend', async (_req, reply) => securityHeaders(reply, https));
+  server.addHook('onSend', async (req, reply) => {
+    securityHeaders(reply, https);
+    reply.header('x-request-id', req.id);
+  });
+  const metrics = new ProcessMetrics();
+  server.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requests.observe({ route, method: req.method, status: `${Math.floor(reply.statusCode / 100)}xx` }, seconds);
+    const line = { reqId: req.id, method: req.method, url: logUrl(req.url), route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (reply.statusCode >= 500 || seconds >= 1) app.log.warn(line, 'web: request');
+    else app.log.debug(line, 'web: request');
+  });
   // HTML forms post application/x-www-form-urlencoded: small bodies, parsed without a plugin.
   server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -69,7 +98,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     global: app.config.rateLimit > 0,
     max: app.config.rateLimit || 600,
     timeWindow: '1 minute',
-    allowList: (req) => req.url === '/healthz' || req.url.startsWith('/static/'),
+    allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' || req.url.startsWith('/static/'),
     errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`Too many requests: try again in ${ctx.after}`), { statusCode: 429 }),
   });
 
@@ -80,7 +109,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   statics.register(server);
   const web = new Web(app, new Sessions(app.config.secretKey, https), statics);
 
-  server.get('/healthz', async () => ({ ok: true }));
+  registerHealth(server, app, metrics);
   registerPages(server, web);
   registerVotes(server, web);
   registerSubscribe(server, web);
@@ -95,7 +124,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   });
   server.setErrorHandler(async (err, req, reply) => {
     const status = (err as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) app.log.error({ err, url: req.url }, 'web: request failed');
+    if (status >= 500) app.log.error({ err, reqId: req.id, url: logUrl(req.url) }, 'web: request failed');
     reply.code(status);
     if (status === 429) return { error: { code: 'rate_limited', message: (err as Error).message } };
     return { error: { code: status >= 500 ? 'internal' : 'bad_request', message: status >= 500 ? 'Internal error' : (err as Error).message } };

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
 
@@ -53,7 +54,7 @@ export function databaseEnv(dataDir: string): Record<string, string> {
  * A real app (migrated SQLite, or PostgreSQL on the PostgreSQL pass) on a fresh temp data dir. `close()` closes the
  * database and removes the dir.
  */
-export async function tempApp(env: Record<string, string> = {}, opts: { now?: () => Date } = {}): Promise<App & { dir: string }> {
+export async function tempApp(env: Record<string, string> = {}, opts: { now?: () => Date; log?: Logger } = {}): Promise<App & { dir: string }> {
   const dir = tempDir();
   try {
     // On PostgreSQL the schema is named after the data dir, so a child `paperboy` given the same
@@ -62,7 +63,7 @@ export async function tempApp(env: Record<string, string> = {}, opts: { now?: ()
     const dbEnv = env.DATABASE_URL === undefined ? databaseEnv(dataDir) : {};
     const config = loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'silent', ...dbEnv, ...env });
     const schema = dbEnv.DATABASE_URL && dataDir === dir ? new URL(dbEnv.DATABASE_URL).searchParams.get('schema') : null;
-    const app = await createApp(config, opts.now ? { now: opts.now } : {});
+    const app = await createApp(config, { ...(opts.now ? { now: opts.now } : {}), ...(opts.log ? { log: opts.log } : {}) });
     let closed = false;
     return {
       ...app,
