@@ -473,6 +473,13 @@ export const migrations: readonly Migration[] = [
     sqlite: '',
     postgres: PG_SEARCH_SCHEMA,
   },
+  {
+    version: 9,
+    name: 'newest-first listings answered from an index on PostgreSQL too',
+    // SQLite's index on submitted_at already serves DESC NULLS LAST (NULLs sort first ascending).
+    sqlite: '',
+    postgres: `CREATE INDEX papers_recent ON papers (submitted_at DESC NULLS LAST, id DESC);`,
+  },
 ];
 
 export const latestVersion = migrations.reduce((m, x) => Math.max(m, x.version), 0);

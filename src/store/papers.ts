@@ -177,7 +177,7 @@ export interface ListOptions {
 /** Newest first by submission date; papers without a date last. */
 export async function listRecent(sql: Sql, opts: ListOptions): Promise<StoredPaper[]> {
   const rows = await sql.all<PaperRow>(
-    `SELECT ${COLUMNS} FROM papers ORDER BY submitted_at IS NULL, submitted_at DESC, id DESC LIMIT ? OFFSET ?`,
+    `SELECT ${COLUMNS} FROM papers ORDER BY submitted_at DESC NULLS LAST, id DESC LIMIT ? OFFSET ?`,
     [opts.limit, opts.offset ?? 0],
   );
   return rows.map(fromRow);
@@ -224,7 +224,7 @@ export async function idsByKeys(sql: Sql, keys: readonly string[]): Promise<Map<
 export async function papersInCategory(sql: Sql, category: string, limit: number, offset: number): Promise<StoredPaper[]> {
   const like = category.endsWith('.') ? `%"${category}%` : `%"${category}"%`;
   const rows = await sql.all<PaperRow>(
-    `SELECT ${COLUMNS} FROM papers WHERE categories LIKE ? ORDER BY submitted_at IS NULL, submitted_at DESC, id DESC LIMIT ? OFFSET ?`,
+    `SELECT ${COLUMNS} FROM papers WHERE categories LIKE ? ORDER BY submitted_at DESC NULLS LAST, id DESC LIMIT ? OFFSET ?`,
     [like, limit, offset],
   );
   return rows.map(fromRow);
