@@ -23,7 +23,7 @@ import { migrate } from '../src/db/migrations.ts';
 import { openSqlite } from '../src/db/sqlite.ts';
 import { searchKeyword } from '../src/search/service.ts';
 import { distinctiveTerms } from '../src/search/similar.ts';
-import { ftsString } from '../src/search/fts-expr.ts';
+import { anyWordMatch } from '../src/search/fts-expr.ts';
 import { getPaper } from '../src/store/papers.ts';
 import { moreLikeThis } from '../src/store/similar.ts';
 import { DfCache } from '../src/search/terms.ts';
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     const paper = row && (await getPaper(db, row.key));
     if (!paper) continue;
     const terms = await distinctiveTerms(db, paper, size);
-    await moreLikeThis(db, paper.id, terms.map(ftsString).join(' OR '), 10);
+    await moreLikeThis(db, paper.id, anyWordMatch(terms)!, 10);
     similarMs.push(performance.now() - t0);
   }
   const result: PaperboyResult = {

@@ -178,7 +178,7 @@ test('CRLF and HTML in names, topics and titles cannot change headers or markup'
     now: new Date(clock.ms).toISOString(),
   });
   assert.ok(id);
-  await app.db.run("UPDATE papers SET title = 'Agent <img src=x onerror=alert(1)>' || char(13) || char(10) || 'Bcc: evil@example.org ' || title WHERE id IN (SELECT paper_id FROM trending ORDER BY hot DESC LIMIT 3)");
+  await app.db.run('UPDATE papers SET title = ? || title WHERE id IN (SELECT paper_id FROM trending ORDER BY hot DESC LIMIT 3)', ['Agent <img src=x onerror=alert(1)>\r\nBcc: evil@example.org ']);
   await app.digests.scheduleDate('2026-08-23');
   await deliver();
   const m = sink.to('mallory@example.org').at(-1);

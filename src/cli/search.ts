@@ -127,7 +127,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
       const r = await ctx.withApp(async (app) => {
         const semantic = mode === 'keyword' ? { semantic: null } : await app.search.ready();
         if (mode !== 'keyword' && !semantic.semantic) throw new Error(`eval: --mode ${mode} needs an embedder: ${semantic.reason}`);
-        return runEval(flags, { mode, embedder: semantic.semantic?.embedder, weight: app.config.hybridWeight, onProgress: (d, t) => progress.fraction(d, t) });
+        return runEval(flags, { mode, embedder: semantic.semantic?.embedder, weight: app.config.hybridWeight, database: app.config.database, onProgress: (d, t) => progress.fraction(d, t) });
       });
       progress.done();
       out.line(`${flags.mode}: nDCG@10 ${r.ndcg10.toFixed(4)} · Recall@100 ${r.recall100.toFixed(4)} · MRR@10 ${r.mrr10.toFixed(4)} · ${fmt(r.queries)} queries over ${fmt(r.documents)} documents in ${r.seconds.toFixed(1)} s`);

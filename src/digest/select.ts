@@ -1,6 +1,6 @@
 import type { Sql } from '../db/sql.ts';
 import { whyLine } from '../ranking/trending.ts';
-import { ftsMatch } from '../search/fts-expr.ts';
+import { keywordMatch } from '../search/fts-expr.ts';
 import { parseQuery } from '../search/query.ts';
 import { searchKeyword } from '../search/service.ts';
 import { withoutStopwords } from '../search/stopwords.ts';
@@ -77,7 +77,7 @@ export class Selector {
     if (!p) {
       p = (async () => {
         const q = parseQuery(topic);
-        const match = ftsMatch({ ...q, terms: withoutStopwords(q.terms) }, { mode: 'and' });
+        const match = keywordMatch({ ...q, terms: withoutStopwords(q.terms) }, { mode: 'and' });
         const ids = cands.map((c) => c.paperId);
         let hits = match ? await matchingAmong(this.sql, match, ids) : new Set(ids);
         if (q.categories.length || q.hasCode !== undefined || q.since || q.until) {

@@ -1,12 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrations.ts';
+import { openPostgres } from '../db/postgres.ts';
 import { openSqlite } from '../db/sqlite.ts';
-import type { Sql } from '../db/sql.ts';
+import type { Database, Sql } from '../db/sql.ts';
 import { bufferLines } from '../ingest/files.ts';
 import { normalise } from '../ingest/normalise.ts';
 import { upsertPaper } from '../store/papers.ts';
+import { settleSearchIndex } from '../store/search.ts';
 import { mrrAt, ndcgAt, parseQrels, recallAt } from './metrics.ts';
 import type { Embedder } from './embed/embedder.ts';
 import { search } from './hybrid.ts';
@@ -67,15 +71,52 @@ export interface EvalOptions {
   embedder?: Embedder | undefined;
   weight?: number | undefined;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The configured database: on PostgreSQL the corpus goes into a throwaway schema of that server
+   * (dropped afterwards, whatever schema the URL names); otherwise into a temporary SQLite file.
+   */
+  database?: Config['database'] | undefined;
+}
+
+/** A temporary, empty database of the configured kind, and how to get rid of it. */
+function scratchDatabase(database: Config['database'] | undefined): { db: Database; drop: () => Promise<void> } {
+  if (database?.kind === 'postgres') {
+    const schema = `paperboy_eval_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const u = new URL(database.url);
+    u.searchParams.set('schema', schema);
+    const db = openPostgres(u.toString(), { poolSize: 2 });
+    return {
+      db,
+      drop: async () => {
+        try {
+          await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        } finally {
+          await db.close();
+        }
+      },
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'paperboy-eval-'));
+  const db = openSqlite(path.join(dir, 'eval.db'));
+  return {
+    db,
+    drop: async () => {
+      try {
+        await db.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }
 
 export async function runEval(files: EvalFiles, opts: EvalOptions): Promise<EvalResult> {
   const started = Date.now();
-  const dir = mkdtempSync(path.join(tmpdir(), 'paperboy-eval-'));
-  const db = openSqlite(path.join(dir, 'eval.db'));
+  const { db, drop } = scratchDatabase(opts.database);
   try {
     await migrate(db);
     const documents = await loadCorpus(db, files.corpus);
+    await settleSearchIndex(db);
     let semantic: SemanticIndex | null = null;
     if (opts.mode !== 'keyword') {
       if (!opts.embedder) throw new Error(`eval: --mode ${opts.mode} needs an embedder`);
@@ -102,7 +143,6 @@ export async function runEval(files: EvalFiles, opts: EvalOptions): Promise<Eval
     const r4 = (x: number) => Math.round((x / Math.max(n, 1)) * 1e4) / 1e4;
     return { ndcg10: r4(ndcg), recall100: r4(recall), mrr10: r4(mrr), queries: n, documents, mode: opts.mode, seconds: (Date.now() - started) / 1000 };
   } finally {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
+    await drop();
   }
 }

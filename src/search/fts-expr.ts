@@ -1,3 +1,4 @@
+import type { KeywordMatch } from '../store/search.ts';
 import type { ParsedQuery } from './query.ts';
 
 /**
@@ -69,4 +70,33 @@ export function ftsMatch(p: ParsedQuery, opts: { mode: 'and' | 'or' }): string |
 export function ftsExcluded(p: ParsedQuery): string | null {
   const excluded = excludedStrings(p);
   return excluded.length === 0 ? null : excluded.join(' OR ');
+}
+
+/** ftsMatch with the same query as items, for the store (PostgreSQL matches and ranks from those). */
+export function keywordMatch(p: ParsedQuery, opts: { mode: 'and' | 'or' }): KeywordMatch | null {
+  const fts = ftsMatch(p, opts);
+  if (fts === null) return null;
+  const spec = {
+    mode: opts.mode,
+    terms: p.terms,
+    phrases: p.phrases,
+    prefixes: p.prefixes,
+    authors: p.authors,
+    excludes: [...p.excludes.map((w) => [w]), ...p.excludePhrases],
+  };
+  return { fts, spec };
+}
+
+/** ftsExcluded as a KeywordMatch: the papers having any of the exclusions. */
+export function keywordExcluded(p: ParsedQuery): KeywordMatch | null {
+  const fts = ftsExcluded(p);
+  if (fts === null) return null;
+  const spec = { mode: 'or' as const, terms: [], phrases: [...p.excludes.map((w) => [w]), ...p.excludePhrases], prefixes: [], authors: [], excludes: [] };
+  return { fts, spec };
+}
+
+/** Any of these words (more-like-this), or null when there are none. */
+export function anyWordMatch(words: readonly string[]): KeywordMatch | null {
+  if (!words.length) return null;
+  return { fts: words.map(ftsString).join(' OR '), spec: { mode: 'or', terms: words, phrases: [], prefixes: [], authors: [], excludes: [] } };
 }

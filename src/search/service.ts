@@ -11,9 +11,10 @@ import {
   maxPaperId,
   type Facets,
   type Hit,
+  type KeywordMatch,
   type SearchFilters,
 } from '../store/search.ts';
-import { ftsExcluded, ftsMatch, needsOr } from './fts-expr.ts';
+import { keywordExcluded, keywordMatch, needsOr } from './fts-expr.ts';
 import { parseQuery, type ParsedQuery } from './query.ts';
 import { withoutStopwords } from './stopwords.ts';
 import { highlightOf, snippetsOf } from './snippet.ts';
@@ -133,9 +134,9 @@ export async function searchKeyword(sql: Sql, query: string, opts: SearchOptions
   const pool = opts.facets === false ? want : Math.max(want, opts.facetPool ?? 200);
   const dfCache = opts.dfCache ?? defaultDfCache;
   let hits: Hit[];
-  if (!ftsMatch(ranked, { mode: 'and' })) {
+  if (!keywordMatch(ranked, { mode: 'and' })) {
     answer.mode = 'filters';
-    const exclude = ftsExcluded(ranked);
+    const exclude = keywordExcluded(ranked);
     const r = await filteredHits(sql, exclude ? { ...filters, exclude } : filters, pool, 0);
     hits = r.hits;
     answer.total = r.total;
@@ -151,7 +152,7 @@ export async function searchKeyword(sql: Sql, query: string, opts: SearchOptions
       const any: ParsedQuery = { ...ranked };
       const notes: string[] = [];
       await prepareAnyWord(sql, query, any, notes, plan);
-      if (ftsMatch(any, { mode: 'or' }) !== r.match) {
+      if (keywordMatch(any, { mode: 'or' })?.fts !== r.match.fts) {
         const o = await rank(sql, any, 'or', plan);
         if (o.hits.length) {
           mode = 'or';
@@ -208,8 +209,8 @@ const hasFilter = (f: SearchFilters) => Boolean(f.categories?.length || f.since 
  * Ranks the matches of q. When scoring them all would exceed the budget, ranks only the newest
  * papers, as many as the budget allows; if that does not fill the page, ranks everything.
  */
-async function rank(sql: Sql, q: ParsedQuery, mode: 'and' | 'or', plan: Plan): Promise<{ hits: Hit[]; match: string; window?: number }> {
-  const match = ftsMatch(q, { mode })!;
+async function rank(sql: Sql, q: ParsedQuery, mode: 'and' | 'or', plan: Plan): Promise<{ hits: Hit[]; match: KeywordMatch; window?: number }> {
+  const match = keywordMatch(q, { mode })!;
   const cost = plan.size < SMALL_CORPUS ? 0 : await estimateCost(sql, q, mode, plan);
   if (cost > plan.budget) {
     const window = Math.ceil((plan.size * plan.budget) / cost);

@@ -1,7 +1,7 @@
 import type { Sql } from '../db/sql.ts';
 import { countPapers, getPaper, papersByIds, type StoredPaper } from '../store/papers.ts';
 import { cachedSimilar, moreLikeThis, storeSimilar, type Neighbour } from '../store/similar.ts';
-import { ftsString } from './fts-expr.ts';
+import { anyWordMatch } from './fts-expr.ts';
 import { wordsOf } from './query.ts';
 import { STOPWORDS } from './stopwords.ts';
 import type { SemanticIndex } from './semantic.ts';
@@ -87,7 +87,7 @@ export async function similarPapers(
     neighbours = cached.neighbours;
   } else {
     const terms = await distinctiveTerms(sql, paper, size);
-    const match = terms.map(ftsString).join(' OR ');
+    const match = anyWordMatch(terms);
     neighbours = match ? await moreLikeThis(sql, paper.id, match, Math.max(k, 10)) : [];
     await storeSimilar(sql, paper.id, { method: 'more-like-this', corpusSize: size, computedAt: now.toISOString(), neighbours });
     fresh = true;

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/sql.ts';
+import { pgPrefixFrequency, pgWordFrequencies } from '../store/search-pg.ts';
 import { documentFrequencies, prefixFrequency } from '../store/similar.ts';
 import { stems } from './stemmer.ts';
 
@@ -6,6 +7,7 @@ import { stems } from './stemmer.ts';
  * Document frequencies of words and prefixes, looked up in the FTS index under the exact terms it
  * indexes (SQLite's own Porter stemmer, see stemmer.ts), kept for a few minutes per process.
  * A prefix's figure is the sum over the terms it expands to: an upper bound on its documents.
+ * On PostgreSQL the figures come from the postings table, under its own (Snowball) stems.
  */
 export class DfCache {
   private readonly cache = new Map<string, { df: number; at: number }>();
@@ -29,7 +31,13 @@ export class DfCache {
       if (d === undefined) missing.push(w);
       else out.set(w, d);
     }
-    if (missing.length) {
+    if (missing.length && sql.dialect === 'postgres') {
+      const df = await pgWordFrequencies(sql, missing);
+      for (const w of missing) {
+        out.set(w, df.get(w) ?? 0);
+        this.keep(`w:${w}`, df.get(w) ?? 0, now);
+      }
+    } else if (missing.length) {
       const terms = stems(missing);
       const df = await documentFrequencies(sql, [...new Set(terms.filter(Boolean))]);
       missing.forEach((w, i) => {
@@ -45,7 +53,7 @@ export class DfCache {
     const cached = this.fresh(`p:${prefix}`, now);
     if (cached !== undefined) return cached;
     // FTS5 runs the tokeniser over a prefix too (`trans*` looks up terms starting with `tran`).
-    const d = await prefixFrequency(sql, stems([prefix])[0] || prefix);
+    const d = sql.dialect === 'postgres' ? await pgPrefixFrequency(sql, prefix) : await prefixFrequency(sql, stems([prefix])[0] || prefix);
     this.keep(`p:${prefix}`, d, now);
     return d;
   }

@@ -1,4 +1,26 @@
 import type { Param, Sql } from '../db/sql.ts';
+import { pgMatchSql, pgQuery, pgRank } from './search-pg.ts';
+
+/**
+ * What a keyword query matches, for either database: the FTS5 MATCH expression (SQLite) and the
+ * same query as items (PostgreSQL builds its tsquery and BM25 items from them).
+ */
+export interface KeywordMatch {
+  fts: string;
+  spec: MatchSpec;
+}
+
+export interface MatchSpec {
+  /** 'and': every positive item is required; 'or': any one (when there are two or more). */
+  mode: 'and' | 'or';
+  terms: readonly string[];
+  phrases: readonly (readonly string[])[];
+  prefixes: readonly string[];
+  /** Names (lower-case words joined by one space), in the authors column; always required. */
+  authors: readonly string[];
+  /** Words and phrases (as their words) a match must not have. */
+  excludes: readonly (readonly string[])[];
+}
 
 export interface SearchFilters {
   /** Exact categories (`cs.CV`) or prefixes ending in a dot (`cs.`). */
@@ -7,8 +29,8 @@ export interface SearchFilters {
   since?: string | undefined;
   until?: string | undefined;
   hasCode?: boolean | undefined;
-  /** An FTS5 expression: papers matching it are left out (a query of exclusions only). */
-  exclude?: string | undefined;
+  /** Papers matching it are left out (a query of exclusions only). */
+  exclude?: KeywordMatch | undefined;
 }
 
 export interface Hit {
@@ -24,7 +46,7 @@ export const BM25_WEIGHTS = [3, 1, 2] as const;
 export const MARK_START = '\uE000';
 export const MARK_END = '\uE001';
 
-function filterSql(f: SearchFilters, alias: string): { where: string; params: Param[] } {
+async function filterSql(sql: Sql, f: SearchFilters, alias: string): Promise<{ where: string; params: Param[] }> {
   const parts: string[] = [];
   const params: Param[] = [];
   if (f.categories?.length) {
@@ -50,9 +72,15 @@ function filterSql(f: SearchFilters, alias: string): { where: string; params: Pa
     params.push(nextDay(f.until));
   }
   if (f.hasCode !== undefined) parts.push(`${alias}.has_code = ${f.hasCode ? 1 : 0}`);
-  if (f.exclude) {
+  if (f.exclude && sql.dialect === 'sqlite') {
     parts.push(`${alias}.id NOT IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)`);
-    params.push(f.exclude);
+    params.push(f.exclude.fts);
+  } else if (f.exclude) {
+    const q = await pgQuery(sql, f.exclude.spec);
+    if (q.tsquery !== null) {
+      parts.push(`${alias}.id NOT IN (SELECT paper_id FROM search_docs WHERE tsv @@ ?::tsquery)`);
+      params.push(q.tsquery);
+    }
   }
   return { where: parts.join(' AND '), params };
 }
@@ -75,19 +103,27 @@ const FILTER_CHUNK = 500;
  * winners are read. With filters, a pool of ranked ids is filtered in rank order, a chunk at a
  * time, until there are enough.
  */
-export async function keywordHits(sql: Sql, match: string, filters: SearchFilters, limit: number, offset = 0, scope: Scope = {}): Promise<Hit[]> {
-  const [wt, wa, wu] = BM25_WEIGHTS;
+export async function keywordHits(sql: Sql, match: KeywordMatch, filters: SearchFilters, limit: number, offset = 0, scope: Scope = {}): Promise<Hit[]> {
   const want = limit + offset;
-  const inScope = scope.afterRowid !== undefined ? ' AND rowid > ?' : '';
-  const scopeParams = scope.afterRowid !== undefined ? [scope.afterRowid] : [];
-  const rank = (n: number) =>
-    sql.all<{ id: number; s: number }>(
-      `SELECT rowid AS id, bm25(papers_fts, ${wt}, ${wa}, ${wu}) AS s FROM papers_fts WHERE papers_fts MATCH ?${inScope} ORDER BY s LIMIT ?`,
-      [match, ...scopeParams, n],
-    );
-  if (!hasFilters(filters)) return (await rank(want)).slice(offset).map((r) => ({ id: r.id, score: -r.s }));
+  let rank: (n: number) => Promise<Hit[]>;
+  if (sql.dialect === 'postgres') {
+    const q = await pgQuery(sql, match.spec);
+    rank = (n) => pgRank(sql, q, n, { scope });
+  } else {
+    const [wt, wa, wu] = BM25_WEIGHTS;
+    const inScope = scope.afterRowid !== undefined ? ' AND rowid > ?' : '';
+    const scopeParams = scope.afterRowid !== undefined ? [scope.afterRowid] : [];
+    rank = async (n) =>
+      (
+        await sql.all<{ id: number; s: number }>(
+          `SELECT rowid AS id, bm25(papers_fts, ${wt}, ${wa}, ${wu}) AS s FROM papers_fts WHERE papers_fts MATCH ?${inScope} ORDER BY s LIMIT ?`,
+          [match.fts, ...scopeParams, n],
+        )
+      ).map((r) => ({ id: r.id, score: -r.s }));
+  }
+  if (!hasFilters(filters)) return (await rank(want)).slice(offset);
   const ranked = await rank(Math.max(want * 20, 2000));
-  const f = filterSql(filters, 'p');
+  const f = await filterSql(sql, filters, 'p');
   const out: Hit[] = [];
   for (let i = 0; i < ranked.length && out.length < want; i += FILTER_CHUNK) {
     const chunk = ranked.slice(i, i + FILTER_CHUNK);
@@ -96,7 +132,7 @@ export async function keywordHits(sql: Sql, match: string, filters: SearchFilter
       [...chunk.map((r) => r.id), ...f.params],
     );
     const ok = new Set(pass.map((r) => r.id));
-    for (const r of chunk) if (ok.has(r.id)) out.push({ id: r.id, score: -r.s });
+    for (const r of chunk) if (ok.has(r.id)) out.push(r);
   }
   return out.slice(offset, want);
 }
@@ -105,19 +141,43 @@ export async function keywordHits(sql: Sql, match: string, filters: SearchFilter
  * How many papers match, counted up to `cap`. With filters, only the first `scan` matches are
  * looked at (reading papers rows is the cost); `capped` says the figure is a lower bound.
  */
-export async function keywordCount(sql: Sql, match: string, filters: SearchFilters, cap = 10_000, scan = 2_000): Promise<{ total: number; capped: boolean }> {
+export async function keywordCount(sql: Sql, match: KeywordMatch, filters: SearchFilters, cap = 10_000, scan = 2_000): Promise<{ total: number; capped: boolean }> {
+  const m = await matchSql(sql, match);
+  if (!m) return { total: 0, capped: false };
   if (!hasFilters(filters)) {
-    const r = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?)`, [match, cap]);
+    const r = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${m.sql} LIMIT ?) m`, [...m.params, cap]);
     const total = r?.n ?? 0;
     return { total, capped: total >= cap };
   }
-  const f = filterSql(filters, 'p');
+  const f = await filterSql(sql, filters, 'p');
   const r = await sql.get<{ n: number; seen: number }>(
-    `SELECT COUNT(*) AS seen, SUM(CASE WHEN ${f.where} THEN 1 ELSE 0 END) AS n FROM (SELECT rowid AS id FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?) m JOIN papers p ON p.id = m.id`,
-    [...f.params, match, scan],
+    `SELECT COUNT(*) AS seen, SUM(CASE WHEN ${f.where} THEN 1 ELSE 0 END) AS n FROM (${m.sql} LIMIT ?) m JOIN papers p ON p.id = m.id`,
+    [...f.params, ...m.params, scan],
   );
   const total = Math.min(r?.n ?? 0, cap);
   return { total, capped: (r?.seen ?? 0) >= scan || total >= cap };
+}
+
+/**
+ * The ids of the papers matching, as a subquery (`id`), or null when nothing can match. On
+ * PostgreSQL `few` asks for the form that checks a few given papers (the tsquery, `paper_id`);
+ * otherwise the one that reads the postings of the query's items.
+ */
+async function matchSql(sql: Sql, match: KeywordMatch, few = false): Promise<{ sql: string; params: Param[] } | null> {
+  if (sql.dialect === 'sqlite') return { sql: 'SELECT rowid AS id FROM papers_fts WHERE papers_fts MATCH ?', params: [match.fts] };
+  const q = await pgQuery(sql, match.spec);
+  if (!few) return pgMatchSql(sql, q);
+  return q.tsquery === null ? null : { sql: 'SELECT paper_id AS id FROM search_docs WHERE tsv @@ ?::tsquery', params: [q.tsquery] };
+}
+
+/**
+ * After a bulk load (eval's temporary corpus): fresh planner statistics and visibility maps, so
+ * PostgreSQL plans the postings with index-only scans at once instead of after autovacuum.
+ * Nothing to do on SQLite.
+ */
+export async function settleSearchIndex(sql: Sql): Promise<void> {
+  if (sql.dialect !== 'postgres') return;
+  for (const t of ['papers', 'search_docs', 'search_postings']) await sql.exec(`VACUUM ANALYZE ${t}`);
 }
 
 /** The highest paper rowid (papers are numbered in the order they arrived). */
@@ -128,13 +188,13 @@ export async function maxPaperId(sql: Sql): Promise<number> {
 
 /** Papers by filters alone (no words), newest first. */
 export async function filteredHits(sql: Sql, filters: SearchFilters, limit: number, offset = 0): Promise<{ hits: Hit[]; total: number }> {
-  const f = filterSql(filters, 'p');
+  const f = await filterSql(sql, filters, 'p');
   const where = f.where ? `WHERE ${f.where}` : '';
   const rows = await sql.all<{ id: number }>(
-    `SELECT p.id FROM papers p ${where} ORDER BY p.submitted_at IS NULL, p.submitted_at DESC, p.id DESC LIMIT ? OFFSET ?`,
+    `SELECT p.id FROM papers p ${where} ORDER BY p.submitted_at DESC NULLS LAST, p.id DESC LIMIT ? OFFSET ?`,
     [...f.params, limit, offset],
   );
-  const total = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM papers p ${where} LIMIT 10000)`, f.params);
+  const total = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM papers p ${where} LIMIT 10000) x`, f.params);
   return { hits: rows.map((r, i) => ({ id: r.id, score: 1 / (offset + i + 1) })), total: total?.n ?? 0 };
 }
 
@@ -167,25 +227,27 @@ export async function facets(sql: Sql, ids: readonly number[]): Promise<Facets> 
   return out;
 }
 
-/** Ids of papers matching an FTS5 expression, newest first (author and category pages, feeds). */
-export async function newestMatching(sql: Sql, match: string, limit: number, offset = 0): Promise<number[]> {
+/** Ids of papers matching, newest first (author and category pages, feeds). */
+export async function newestMatching(sql: Sql, match: KeywordMatch, limit: number, offset = 0): Promise<number[]> {
+  const m = await matchSql(sql, match);
+  if (!m) return [];
   const rows = await sql.all<{ id: number }>(
-    `SELECT p.id FROM papers p WHERE p.id IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)
-     ORDER BY p.submitted_at IS NULL, p.submitted_at DESC, p.id DESC LIMIT ? OFFSET ?`,
-    [match, limit, offset],
+    `SELECT p.id FROM papers p WHERE p.id IN (${m.sql})
+     ORDER BY p.submitted_at DESC NULLS LAST, p.id DESC LIMIT ? OFFSET ?`,
+    [...m.params, limit, offset],
   );
   return rows.map((r) => r.id);
 }
 
-/** Which of these papers match an FTS5 expression. */
-export async function matchingAmong(sql: Sql, match: string, ids: readonly number[]): Promise<Set<number>> {
+/** Which of these papers match. */
+export async function matchingAmong(sql: Sql, match: KeywordMatch, ids: readonly number[]): Promise<Set<number>> {
   const out = new Set<number>();
+  const m = await matchSql(sql, match, true);
+  if (!m) return out;
+  const idCol = sql.dialect === 'sqlite' ? 'rowid' : 'paper_id';
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    const rows = await sql.all<{ id: number }>(
-      `SELECT rowid AS id FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN (${chunk.map(() => '?').join(',')})`,
-      [match, ...chunk],
-    );
+    const rows = await sql.all<{ id: number }>(`${m.sql} AND ${idCol} IN (${chunk.map(() => '?').join(',')})`, [...m.params, ...chunk]);
     for (const r of rows) out.add(r.id);
   }
   return out;

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/sql.ts';
-import { BM25_WEIGHTS } from './search.ts';
+import { BM25_WEIGHTS, type KeywordMatch } from './search.ts';
+import { pgQuery, pgRank } from './search-pg.ts';
 
 export interface Neighbour {
   id: number;
@@ -31,16 +32,17 @@ export async function storeSimilar(sql: Sql, paperId: number, c: CachedNeighbour
 }
 
 /** BM25 more-like-this: the paper's distinctive words as an any-word query, the paper itself left out. */
-export async function moreLikeThis(sql: Sql, paperId: number, match: string, k: number): Promise<Neighbour[]> {
+export async function moreLikeThis(sql: Sql, paperId: number, match: KeywordMatch, k: number): Promise<Neighbour[]> {
+  if (sql.dialect === 'postgres') return pgRank(sql, await pgQuery(sql, match.spec), k, { notId: paperId });
   const [wt, wa, wu] = BM25_WEIGHTS;
   const rows = await sql.all<{ id: number; s: number }>(
     `SELECT rowid AS id, bm25(papers_fts, ${wt}, ${wa}, ${wu}) AS s FROM papers_fts WHERE papers_fts MATCH ? AND rowid != ? ORDER BY s LIMIT ?`,
-    [match, paperId, k],
+    [match.fts, paperId, k],
   );
   return rows.map((r) => ({ id: r.id, score: -r.s }));
 }
 
-/** How many documents contain each term (FTS5's own counts, stemmed as indexed). */
+/** How many documents contain each term (FTS5's own counts, stemmed as indexed; SQLite). */
 export async function documentFrequencies(sql: Sql, terms: readonly string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (!terms.length) return out;
@@ -52,7 +54,7 @@ export async function documentFrequencies(sql: Sql, terms: readonly string[]): P
   return out;
 }
 
-/** Documents per term summed over every indexed term starting with `prefix` (an upper bound). */
+/** Documents per term summed over every indexed term starting with `prefix` (an upper bound; SQLite). */
 export async function prefixFrequency(sql: Sql, prefix: string): Promise<number> {
   const r = await sql.get<{ n: number | null }>('SELECT SUM(doc) AS n FROM papers_fts_vocab WHERE term >= ? AND term < ?', [prefix, `${prefix}\u{10FFFF}`]);
   return r?.n ?? 0;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseArxivId } from '../../ingest/ids.ts';
 import { isWindow, trendingPage, type TrendingWindow } from '../../ranking/trending.ts';
 import { decayedPoints } from '../../ranking/score.ts';
-import { ftsMatch } from '../../search/fts-expr.ts';
+import { keywordMatch } from '../../search/fts-expr.ts';
 import { search } from '../../search/hybrid.ts';
 import { parseQuery } from '../../search/query.ts';
 import { similarPapers } from '../../search/similar.ts';
@@ -194,7 +194,7 @@ export function registerPages(server: FastifyInstance, web: Web): void {
     const name = (req.params as { name: string }).name.trim().slice(0, 200);
     const pageNo = pageNumber((req.query as { page?: string }).page);
     const parsed = parseQuery(`author:"${name.replaceAll('"', ' ')}"`);
-    const match = parsed.authors.length ? ftsMatch(parsed, { mode: 'and' }) : null;
+    const match = parsed.authors.length ? keywordMatch(parsed, { mode: 'and' }) : null;
     if (!match) return notFoundPage(web, req, reply, 'No such author');
     const ids = await newestMatching(app.db, match, PER_PAGE + 1, (pageNo - 1) * PER_PAGE);
     const found = await papersByIds(app.db, ids.slice(0, PER_PAGE));
