@@ -163,3 +163,40 @@ export async function releaseDigests(sql: Sql, ids: readonly number[], worker: s
     [worker, ...ids],
   );
 }
+
+/** A digest row as the admin area's outbox lists it, with the subscriber's address. */
+export interface OutboxRow {
+  id: number;
+  email: string;
+  issueDate: string;
+  status: DigestStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+/** The newest digest rows first (optionally one status), `limit` from `offset`. */
+export async function recentDigests(sql: Sql, q: { limit: number; offset?: number; status?: DigestStatus | undefined; issueDate?: string | undefined }): Promise<OutboxRow[]> {
+  const where = [...(q.status ? ['d.status = ?'] : []), ...(q.issueDate ? ['d.issue_date = ?'] : [])];
+  const rows = await sql.all<{
+    id: number; email: string; issue_date: string; status: DigestStatus; attempts: number; next_attempt_at: string; last_error: string | null; created_at: string; sent_at: string | null;
+  }>(
+    `SELECT d.id, s.email, d.issue_date, d.status, d.attempts, d.next_attempt_at, d.last_error, d.created_at, d.sent_at
+     FROM digests d JOIN subscribers s ON s.id = d.subscriber_id
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.issue_date DESC, d.id DESC LIMIT ? OFFSET ?`,
+    [...(q.status ? [q.status] : []), ...(q.issueDate ? [q.issueDate] : []), q.limit, q.offset ?? 0],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    email: r.email,
+    issueDate: r.issue_date,
+    status: r.status,
+    attempts: Number(r.attempts),
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    sentAt: r.sent_at,
+  }));
+}

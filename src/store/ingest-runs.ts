@@ -88,3 +88,65 @@ export async function stats(sql: Sql): Promise<Stats> {
   });
   return { papers: Number(papers), signals: Number(signals), sources, ingestRuns: Number(runs) };
 }
+
+/** One ingest run as the admin area lists it: counts, errors and the run's own message. */
+export interface IngestRunDetail extends IngestRun {
+  args: string;
+  read: number;
+  new: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  /** The first errors and failures (`{where, reason}`), as stored. */
+  errors: { where: string; reason: string }[];
+  message: string | null;
+}
+
+function parseErrors(raw: string | null): { where: string; reason: string }[] {
+  try {
+    const v: unknown = JSON.parse(raw ?? '[]');
+    if (!Array.isArray(v)) return [];
+    return v.map((e: unknown) => {
+      const o = (e ?? {}) as { where?: unknown; reason?: unknown };
+      return { where: String(o.where ?? ''), reason: String(o.reason ?? '') };
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** The newest ingest runs first (optionally only one status), `limit` from `offset`. */
+export async function listIngestRuns(sql: Sql, q: { limit: number; offset?: number; status?: IngestRun['status'] | undefined }): Promise<IngestRunDetail[]> {
+  const rows = await sql.all<{
+    id: number; source: string; idempotency_key: string | null; args: string; status: IngestRun['status']; started_at: string; finished_at: string | null;
+    read: number; new: number; updated: number; unchanged: number; skipped: number; errors: string | null; message: string | null;
+  }>(
+    `SELECT id, source, idempotency_key, args, status, started_at, finished_at, read, new, updated, unchanged, skipped, errors, message
+     FROM ingest_runs ${q.status ? 'WHERE status = ?' : ''} ORDER BY id DESC LIMIT ? OFFSET ?`,
+    [...(q.status ? [q.status] : []), q.limit, q.offset ?? 0],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    source: r.source,
+    idempotencyKey: r.idempotency_key,
+    args: r.args,
+    status: r.status,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    read: Number(r.read),
+    new: Number(r.new),
+    updated: Number(r.updated),
+    unchanged: Number(r.unchanged),
+    skipped: Number(r.skipped),
+    errors: parseErrors(r.errors),
+    message: r.message,
+  }));
+}
+
+/** How many ingest runs there are in each status. */
+export async function ingestRunCounts(sql: Sql): Promise<Record<IngestRun['status'], number>> {
+  const rows = await sql.all<{ status: IngestRun['status']; n: number }>('SELECT status, COUNT(*) AS n FROM ingest_runs GROUP BY status');
+  const out: Record<IngestRun['status'], number> = { running: 0, ok: 0, failed: 0 };
+  for (const r of rows) out[r.status] = Number(r.n);
+  return out;
+}

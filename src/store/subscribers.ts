@@ -251,3 +251,54 @@ export async function clearBounces(sql: Sql, emailKey: string): Promise<number> 
   await sql.run("UPDATE subscribers SET hard_bounces = 0, status = CASE WHEN status = 'failing' THEN 'confirmed' ELSE status END WHERE email_key = ?", [emailKey]);
   return n;
 }
+
+// ------------------------------------------------------------------ the admin area (read only)
+
+/** Per UTC day (`YYYY-MM-DD`), how many subscribers signed up, confirmed, and unsubscribed (split by whether they had confirmed). */
+export interface SubscriberDayEvents {
+  day: string;
+  created: number;
+  confirmed: number;
+  unsubscribedConfirmed: number;
+  unsubscribedPending: number;
+}
+
+/**
+ * The subscribers table as events per day, oldest first: enough to draw confirmed, pending and
+ * unsubscribed over time (cumulative sums). Sign-ups deleted since (expired, removed) are not in it.
+ */
+export async function subscriberEventsByDay(sql: Sql): Promise<SubscriberDayEvents[]> {
+  const [created, confirmed, unsubscribed] = await Promise.all([
+    sql.all<{ day: string; n: number }>('SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n FROM subscribers GROUP BY substr(created_at, 1, 10)'),
+    sql.all<{ day: string; n: number }>('SELECT substr(confirmed_at, 1, 10) AS day, COUNT(*) AS n FROM subscribers WHERE confirmed_at IS NOT NULL GROUP BY substr(confirmed_at, 1, 10)'),
+    sql.all<{ day: string; was_confirmed: number; n: number }>(
+      `SELECT substr(unsubscribed_at, 1, 10) AS day, CASE WHEN confirmed_at IS NULL THEN 0 ELSE 1 END AS was_confirmed, COUNT(*) AS n
+       FROM subscribers WHERE unsubscribed_at IS NOT NULL GROUP BY substr(unsubscribed_at, 1, 10), CASE WHEN confirmed_at IS NULL THEN 0 ELSE 1 END`,
+    ),
+  ]);
+  const days = new Map<string, SubscriberDayEvents>();
+  const at = (day: string): SubscriberDayEvents => {
+    let e = days.get(day);
+    if (!e) days.set(day, (e = { day, created: 0, confirmed: 0, unsubscribedConfirmed: 0, unsubscribedPending: 0 }));
+    return e;
+  };
+  for (const r of created) at(r.day).created += Number(r.n);
+  for (const r of confirmed) at(r.day).confirmed += Number(r.n);
+  for (const r of unsubscribed) {
+    if (Number(r.was_confirmed) === 1) at(r.day).unsubscribedConfirmed += Number(r.n);
+    else at(r.day).unsubscribedPending += Number(r.n);
+  }
+  return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+}
+
+/** How many bounce records there are of each kind. */
+export async function bounceCounts(sql: Sql): Promise<{ hard: number; soft: number; complaint: number }> {
+  const rows = await sql.all<{ kind: 'hard' | 'soft' | 'complaint'; n: number }>('SELECT kind, COUNT(*) AS n FROM bounces GROUP BY kind');
+  const out = { hard: 0, soft: 0, complaint: 0 };
+  for (const r of rows) if (r.kind in out) out[r.kind] = Number(r.n);
+  return out;
+}
+
+export async function suppressionCount(sql: Sql): Promise<number> {
+  return Number((await sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM suppressions'))?.n ?? 0);
+}

@@ -341,3 +341,90 @@ export function barChart(bars: readonly Bar[], opts: ChartOptions = {}): SafeHtm
   const title = cleanText(opts.title ?? '').trim() || 'Bar chart';
   return frame('bars', W, H, title, `${span}. ${totals}`, html`${legend}${hline(L, R, plotTop)}${hline(L, R, plotBottom)}${scale}${barsSvg}`);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Lines on one scale
+
+/**
+ * A line chart of a few series that share one y scale from 0, e.g. subscribers by status over
+ * time (use `signalChart` instead when series differ by orders of magnitude). The x position is
+ * the date; a legend names each series above the plot, and each line ends in its last value.
+ * Non-finite values and unparseable dates are dropped; negative values are clamped to 0. A
+ * series with no points is left out; with none at all the result is empty.
+ */
+export function lineChart(series: readonly SignalSeries[], opts: ChartOptions = {}): SafeHtml {
+  const clean: CleanSeries[] = [];
+  for (const [i, s] of series.entries()) {
+    const pts: { t: number; v: number }[] = [];
+    for (const p of s.points) {
+      const t = Date.parse(String(p.at));
+      const v = cleanValue(p.value);
+      if (Number.isFinite(t) && v !== null) pts.push({ t, v: Math.max(0, v) });
+    }
+    if (pts.length === 0) continue;
+    pts.sort((a, b) => a.t - b.t);
+    const name = cleanText(s.name);
+    clean.push({ name, label: cleanText(s.label).trim() || name || `Series ${i + 1}`, pts });
+  }
+  if (clean.length === 0) return EMPTY;
+
+  const W = dimension(opts.width, 400, 240, 2000);
+  // Legend: swatch + label, wrapping like the bar chart's.
+  const legend: SafeHtml[] = [];
+  let lx = 4;
+  let lineNo = 0;
+  for (const [i, s] of clean.entries()) {
+    const shown = truncate(s.label, 28);
+    const itemW = 14 + Array.from(shown).length * CHAR_W + 14;
+    if (lx > 4 && lx + itemW > W - 4) {
+      lx = 4;
+      lineNo++;
+    }
+    const y = 12 + lineNo * 16;
+    legend.push(html`<g class="pb-c${i % PALETTE_SIZE}" data-series="${s.name}"><rect x="${r1(lx)}" y="${y - 6}" width="10" height="4" rx="1" fill="currentColor"/></g>${text(lx + 14, y, shown)}`);
+    lx += itemW;
+  }
+  const plotTop = (lineNo + 1) * 16 + 18;
+  const H = Math.max(dimension(opts.height, 200, 100, 1200), plotTop + 60);
+  const plotBottom = H - 20;
+  const L = 44;
+  const R = W - 40; // room for the last values
+
+  let tMin = Infinity;
+  let tMax = -Infinity;
+  let vMax = 0;
+  for (const s of clean) {
+    tMin = Math.min(tMin, s.pts[0]!.t);
+    tMax = Math.max(tMax, s.pts[s.pts.length - 1]!.t);
+    for (const p of s.pts) vMax = Math.max(vMax, p.v);
+  }
+  const withTime = tMax > tMin && formatDate(tMin, false) === formatDate(tMax, false);
+  const xOf = (t: number): number => (tMax === tMin ? (L + R) / 2 : L + ((t - tMin) / (tMax - tMin)) * (R - L));
+  const yOf = (v: number): number => (vMax > 0 ? plotBottom - (v / vMax) * (plotBottom - plotTop) : plotBottom);
+
+  // Last-value labels of lines ending close together are nudged apart (12 px), top to bottom.
+  const ends = clean.map((s, i) => ({ i, y: yOf(s.pts[s.pts.length - 1]!.v) })).sort((a, b) => a.y - b.y);
+  for (let k = 1; k < ends.length; k++) ends[k]!.y = Math.max(ends[k]!.y, ends[k - 1]!.y + 12);
+  const labelY = new Map(ends.map((e) => [e.i, e.y]));
+
+  const lines = clean.map((s, i) => {
+    const coords = s.pts.map((p) => `${r1(xOf(p.t))},${r1(yOf(p.v))}`).join(' ');
+    const last = s.pts[s.pts.length - 1]!;
+    return html`<g class="pb-series pb-c${i % PALETTE_SIZE}" data-series="${s.name}">${
+      s.pts.length > 1
+        ? html`<polyline points="${coords}" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" stroke-linecap="round" vector-effect="non-scaling-stroke"/>`
+        : ''
+    }<circle cx="${r1(xOf(last.t))}" cy="${r1(yOf(last.v))}" r="${s.pts.length > 1 ? 2.5 : 3.5}" fill="currentColor"/>${text(R + 6, (labelY.get(i) ?? yOf(last.v)) + 4, formatCompact(last.v), { bold: true })}</g>`;
+  });
+
+  const axisY = H - 6;
+  const dates =
+    tMax === tMin
+      ? text((L + R) / 2, axisY, formatDate(tMin, false), { anchor: 'middle', cls: 'pb-muted' })
+      : html`${text(L, axisY, formatDate(tMin, withTime), { cls: 'pb-muted' })}${text(R, axisY, formatDate(tMax, withTime), { anchor: 'end', cls: 'pb-muted' })}`;
+  const scale = html`${text(L - 6, plotTop + 4, formatCompact(vMax), { anchor: 'end', cls: 'pb-muted' })}${text(L - 6, plotBottom + 4, '0', { anchor: 'end', cls: 'pb-muted' })}`;
+
+  const title = cleanText(opts.title ?? '').trim() || 'Line chart';
+  const desc = `${clean.map((s) => describeSeries(s, withTime)).join('. ')}.`;
+  return frame('lines', W, H, title, desc, html`${legend}${hline(L, R, plotTop)}${hline(L, R, plotBottom)}${scale}${lines}${dates}`);
+}

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { App } from '../app.ts';
 import { Web } from './context.ts';
 import { katexAssetsDir } from './latex.ts';
+import { registerAdmin } from './routes/admin.ts';
 import { registerApi } from './routes/api.ts';
 import { randomBytes } from 'node:crypto';
 import { ProcessMetrics } from './metrics.ts';
@@ -114,6 +115,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerVotes(server, web);
   registerSubscribe(server, web);
   registerBounceWebhook(server, web);
+  registerAdmin(server, web);
   registerApi(server, web);
   registerFeeds(server, web);
 

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { applyBounce, parseBounceReport } from '../../digest/bounces.ts';
-import { listOutbox, readOutbox } from '../../digest/mailer.ts';
 import { confirm, deleteData, exportData, InputError, parsePreferences, savePreferences, signUp, unsubscribe } from '../../digest/subscriptions.ts';
 import { DEFAULT_PREFERENCES } from '../../store/subscribers.ts';
 import type { Web } from '../context.ts';
@@ -165,50 +164,7 @@ export function registerSubscribe(server: FastifyInstance, web: Web): void {
     return layout(web.page(req, reply), { title: 'Unsubscribed', noindex: true, noPromise: true }, messageMain('You are unsubscribed', 'No more digests will be sent to this address. Changed your mind? Subscribe again on the home page.'));
   });
 
-  // ---------------------------------------------------------------- the file outbox
-
-  // Mail that went to the file outbox (no SMTP_URL): readable from this machine only.
-  // A reverse proxy on the same machine also connects from 127.0.0.1: a request it forwarded (with a
-  // Forwarded / X-Forwarded-For header) is not local.
-  const local = (req: FastifyRequest) =>
-    app.digests.mailer.kind === 'file' &&
-    ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '') &&
-    req.headers['x-forwarded-for'] === undefined &&
-    req.headers['forwarded'] === undefined &&
-    req.headers['x-real-ip'] === undefined;
-  server.get('/admin/outbox', async (req, reply) => {
-    if (!local(req)) return apiError(reply, 404, 'not_found', 'No such route');
-    const ctx = web.page(req, reply);
-    const entries = listOutbox(app.config.mail.outboxDir);
-    return page(
-      reply,
-      layout(
-        ctx,
-        { title: 'Outbox', noindex: true, noPromise: true },
-        html`<h1>Outbox</h1><p class="lede">Mail written to ${app.config.mail.outboxDir} (no SMTP_URL is set). Newest first.</p>
-${entries.length ? '' : html`<p class="notice">No mail yet. Subscribe on the home page, or run <code>paperboy digest run --date YYYY-MM-DD</code>.</p>`}
-<ul>${entries.map((e) => html`<li><a href="/admin/outbox/${e.day}/${e.name}">${e.day} · ${e.name}</a> <span class="meta">${e.bytes.toLocaleString('en-US')} bytes</span> · <a href="/admin/outbox/${e.day}/${e.name}?view=html">view</a></li>`)}</ul>`,
-      ),
-    );
-  });
-
-  server.get('/admin/outbox/:day/:name', async (req, reply) => {
-    if (!local(req)) return apiError(reply, 404, 'not_found', 'No such route');
-    const { day, name } = req.params as { day: string; name: string };
-    if ((req.query as { view?: string }).view === 'html') {
-      const body = readOutbox(app.config.mail.outboxDir, day, name.replace(/\.eml$/, '.html'));
-      if (!body) return apiError(reply, 404, 'not_found', 'No such message');
-      // The message's own HTML, sandboxed: no scripts, no same-origin access.
-      reply.header('content-security-policy', "default-src 'none'; img-src data: https:; style-src 'unsafe-inline'; sandbox");
-      reply.type('text/html; charset=utf-8');
-      return body;
-    }
-    const raw = readOutbox(app.config.mail.outboxDir, day, name);
-    if (!raw) return apiError(reply, 404, 'not_found', 'No such message');
-    reply.type('message/rfc822');
-    reply.header('content-disposition', `inline; filename="${name}"`);
-    return raw;
-  });
+  // The file outbox (/admin/outbox) lives in the admin area: routes/admin.ts.
 }
 
 /** Bounce and complaint reports (generic JSON or Amazon SES via SNS), with PAPERBOY_WEBHOOK_TOKEN. */
