@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createApp, createLogger, type App } from '../app.ts';
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import { registerBackup } from './backup.ts';
 import type { CliContext } from './context.ts';
 import { registerIngest } from './ingest.ts';
 import { registerMaintenance } from './maintenance.ts';
@@ -32,6 +33,7 @@ Exit status: 0 success, 1 failure, 2 usage error.`,
   registerDigest(program, ctx);
   registerMaintenance(program, ctx);
   registerMigrateData(program, ctx);
+  registerBackup(program, ctx);
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();
   return program;

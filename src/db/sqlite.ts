@@ -95,7 +95,25 @@ class SqliteSql implements Sql {
   }
 }
 
-class SqliteDatabase extends SqliteSql implements Database {
+/** Pages of an online backup: `totalPages` in the snapshot, `remainingPages` still to copy. */
+export interface SqliteBackupProgress {
+  totalPages: number;
+  remainingPages: number;
+}
+
+/** A SQLite database: the common interface plus what only SQLite has. */
+export interface SqliteDb extends Database {
+  /**
+   * Online backup into `file` (created; its directory must exist) with SQLite's backup API, page by
+   * page. A read transaction is held from the first page to the last, so the copy is one consistent
+   * snapshot and, in WAL mode, other processes keep writing meanwhile (without it, every write by
+   * another process would restart the copy). The file is left in rollback-journal mode: one
+   * self-contained file.
+   */
+  backup(file: string, opts?: { pagesPerStep?: number; onProgress?: (p: SqliteBackupProgress) => void }): Promise<SqliteBackupProgress>;
+}
+
+class SqliteDatabase extends SqliteSql implements SqliteDb {
   private readonly locks = new Set<string>();
   async tryLock(name: string): Promise<HeldLock | null> {
     if (this.locks.has(name)) return null;
@@ -116,21 +134,55 @@ class SqliteDatabase extends SqliteSql implements Database {
   ) {
     super(conn, new Map(), new Lock(), false);
   }
+  async backup(file: string, opts: { pagesPerStep?: number; onProgress?: (p: SqliteBackupProgress) => void } = {}): Promise<SqliteBackupProgress> {
+    const release = await this.lock.acquire();
+    try {
+      this.conn.exec('BEGIN');
+      let done: SqliteBackupProgress;
+      try {
+        this.conn.prepare('SELECT COUNT(*) FROM sqlite_master').get(); // the snapshot starts here
+        done = await this.conn.backup(file, {
+          progress: (p) => {
+            opts.onProgress?.(p);
+            return opts.pagesPerStep ?? Math.max(256, Math.ceil(p.totalPages / 100));
+          },
+        });
+      } finally {
+        if (this.conn.inTransaction) this.conn.exec('COMMIT');
+      }
+      const copy = new BetterSqlite3(file);
+      try {
+        copy.pragma('journal_mode = DELETE');
+      } finally {
+        copy.close();
+      }
+      opts.onProgress?.(done);
+      return done;
+    } catch (err) {
+      throw new DbError(`db: unable to back up ${this.description} into ${file}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      release();
+    }
+  }
   async close(): Promise<void> {
     await this.lock.idle();
     if (this.conn.open) this.conn.close();
   }
 }
 
-/** Opens (creating if needed) a SQLite database in WAL mode. */
-export function openSqlite(file: string): Database {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+/**
+ * Opens (creating if needed) a SQLite database in WAL mode. `readonly`: an existing file, opened
+ * read-only with its journal mode left as it is (inspecting a backup).
+ */
+export function openSqlite(file: string, opts: { readonly?: boolean } = {}): SqliteDb {
+  if (file !== ':memory:' && !opts.readonly) mkdirSync(path.dirname(file), { recursive: true });
   let conn: BetterSqlite3.Database;
   try {
-    conn = new BetterSqlite3(file);
+    conn = new BetterSqlite3(file, opts.readonly ? { readonly: true, fileMustExist: true } : {});
   } catch (err) {
     throw new DbError(`db: unable to open SQLite database ${file}: ${(err as Error).message}`, { cause: err });
   }
+  if (opts.readonly) return new SqliteDatabase(conn, `sqlite:${file}`);
   conn.pragma('journal_mode = WAL');
   conn.pragma('synchronous = NORMAL');
   conn.pragma('foreign_keys = ON');
