@@ -55,8 +55,13 @@ export function toDollarParams(sql: string): string {
   return out;
 }
 
+/**
+ * PostgreSQL text cannot hold NUL (SQLite's can): a NUL in a parameter (a pasted id, a search, a
+ * request path) would fail the whole query with "invalid byte sequence". It becomes U+FFFD, which
+ * matches nothing a lookup could have meant and keeps a stored text readable.
+ */
 function values(params: readonly Param[]): unknown[] {
-  return params.map((p) => (typeof p === 'bigint' ? p.toString() : p));
+  return params.map((p) => (typeof p === 'bigint' ? p.toString() : typeof p === 'string' && p.includes('\u0000') ? p.replaceAll('\u0000', '\uFFFD') : p));
 }
 
 type Queryable = pg.Pool | pg.PoolClient;

@@ -9,6 +9,10 @@ export interface BounceEvent {
 }
 
 const text = (v: unknown, max = 300): string => (typeof v === 'string' ? v.slice(0, max) : '');
+const MAX_DEPTH = 8;
+/** The objects in a list (an SES recipient list may hold anything, `null` included). */
+const objects = (v: unknown): Record<string, unknown>[] =>
+  Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x)) : [];
 
 /**
  * Bounce and complaint reports from a webhook, in two shapes:
@@ -20,31 +24,34 @@ const text = (v: unknown, max = 300): string => (typeof v === 'string' ? v.slice
  *
  * Anything else yields no events (the caller answers 400).
  */
-export function parseBounceReport(body: unknown): { events: BounceEvent[]; note?: string } {
-  if (Array.isArray(body)) return { events: body.flatMap((b) => parseBounceReport(b).events) };
+export function parseBounceReport(body: unknown, depth = 0): { events: BounceEvent[]; note?: string } {
+  // Real reports nest two or three levels (a list, `events`, an SNS envelope); a body nested deeper
+  // is not a report, and recursing into it would overflow the stack.
+  if (depth > MAX_DEPTH) return { events: [] };
+  if (Array.isArray(body)) return { events: body.flatMap((b) => parseBounceReport(b, depth + 1).events) };
   if (!body || typeof body !== 'object') return { events: [] };
   const o = body as Record<string, unknown>;
-  if (Array.isArray(o['events'])) return parseBounceReport(o['events']);
+  if (Array.isArray(o['events'])) return parseBounceReport(o['events'], depth + 1);
   if (o['Type'] === 'SubscriptionConfirmation') {
     // Never fetched from here (no outbound requests on behalf of a webhook): confirm it by hand.
     return { events: [], note: 'SNS subscription confirmation received: confirm it in the AWS console or by opening its SubscribeURL yourself' };
   }
   if (o['Type'] === 'Notification' && typeof o['Message'] === 'string') {
     try {
-      return parseBounceReport(JSON.parse(o['Message']));
+      return parseBounceReport(JSON.parse(o['Message']), depth + 1);
     } catch {
       return { events: [] };
     }
   }
   if (o['notificationType'] === 'Bounce' || o['eventType'] === 'Bounce') {
-    const b = (o['bounce'] ?? {}) as Record<string, unknown>;
+    const b = (o['bounce'] && typeof o['bounce'] === 'object' ? o['bounce'] : {}) as Record<string, unknown>;
     const hard = b['bounceType'] === 'Permanent';
-    const recipients = Array.isArray(b['bouncedRecipients']) ? (b['bouncedRecipients'] as Record<string, unknown>[]) : [];
+    const recipients = objects(b['bouncedRecipients']);
     return { events: recipients.map((r) => ({ kind: hard ? 'hard' : 'soft', email: text(r['emailAddress']), detail: text(r['diagnosticCode']) || text(b['bounceSubType']) })) };
   }
   if (o['notificationType'] === 'Complaint' || o['eventType'] === 'Complaint') {
-    const c = (o['complaint'] ?? {}) as Record<string, unknown>;
-    const recipients = Array.isArray(c['complainedRecipients']) ? (c['complainedRecipients'] as Record<string, unknown>[]) : [];
+    const c = (o['complaint'] && typeof o['complaint'] === 'object' ? o['complaint'] : {}) as Record<string, unknown>;
+    const recipients = objects(c['complainedRecipients']);
     return { events: recipients.map((r) => ({ kind: 'complaint', email: text(r['emailAddress']), detail: text(c['complaintFeedbackType']) })) };
   }
   if ((o['type'] === 'bounce' || o['type'] === 'complaint') && typeof o['email'] === 'string') {

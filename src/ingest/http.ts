@@ -8,6 +8,9 @@
  * - Retries network errors, timeouts, 5xx and 429 with exponential backoff and
  *   jitter; `Retry-After` on 503/429 replaces the computed delay.
  * - Other statuses (e.g. the arXiv API's HTTP 400 error feed) go back to the caller.
+ * - With `allowedHosts`, only those hosts are ever contacted: a URL or a redirect (followed by hand,
+ *   at most 5) to any other host is refused with an HttpError, so an upstream cannot point the
+ *   fetcher at an internal address (SSRF).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -24,6 +27,11 @@ export interface HttpOptions {
   /** Bodies larger than this are refused (HttpError, no retry). */
   maxBytes?: number;
   userAgent?: string;
+  /**
+   * The only hosts (`URL.host`: name plus any non-default port, lower case) requests and redirects may
+   * go to. Undefined: any http(s) host, redirects followed by fetch.
+   */
+  allowedHosts?: readonly string[] | undefined;
   /** Called before each backoff sleep; `attempt` is the 1-based attempt that just failed; `url` is redacted. */
   onRetry?: (info: { url: string; attempt: number; delayMs: number; reason: string }) => void;
   sleep?: (ms: number) => Promise<void>;
@@ -102,6 +110,7 @@ export class HttpClient {
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly userAgent: string;
+  private readonly allowedHosts: ReadonlySet<string> | undefined;
   private readonly onRetry: HttpOptions['onRetry'];
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
@@ -115,6 +124,7 @@ export class HttpClient {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.maxBytes = opts.maxBytes ?? 200 * 1024 * 1024;
     this.userAgent = opts.userAgent ?? 'paperboy/0.1 (+https://github.com/paperboy)';
+    this.allowedHosts = opts.allowedHosts ? new Set(opts.allowedHosts.map((h) => h.toLowerCase())) : undefined;
     this.onRetry = opts.onRetry;
     this.sleep = opts.sleep ?? ((ms) => delay(ms));
     this.now = opts.now ?? Date.now;
@@ -130,6 +140,7 @@ export class HttpClient {
     } catch (err) {
       throw new HttpError(`http: GET ${safeUrl}: invalid URL`, { url: safeUrl, status: undefined, attempts: 0, cause: err });
     }
+    this.checkHost(new URL(url), safeUrl, 0);
     const headers = { 'user-agent': this.userAgent, ...init.headers };
 
     return this.withHost(host, async (state) => {
@@ -184,9 +195,45 @@ export class HttpClient {
     return Math.round(Math.min(base * (1 + Math.random() * 0.25), this.maxBackoffMs));
   }
 
+  /** Refuses a URL whose host is not allowed (no retry: the answer would not change). */
+  private checkHost(u: URL, safeUrl: string, attempts: number): void {
+    if (!this.allowedHosts) return;
+    const ok = (u.protocol === 'http:' || u.protocol === 'https:') && this.allowedHosts.has(u.host.toLowerCase());
+    if (!ok) {
+      const what = redactUrl(u.href);
+      throw new HttpError(`http: GET ${safeUrl}: ${what === safeUrl ? 'host' : `redirect to ${what}`} is not an allowed ingest host (${[...this.allowedHosts].join(', ')})`, {
+        url: safeUrl,
+        status: undefined,
+        attempts,
+      });
+    }
+  }
+
+  /** fetch, following redirects by hand when the hosts are restricted. */
+  private async fetchChecked(url: string, safeUrl: string, headers: Record<string, string>, attempt: number): Promise<Response> {
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    if (!this.allowedHosts) return fetch(url, { headers, signal });
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const res = await fetch(current, { headers, signal, redirect: 'manual' });
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status > 399 || location === null) return res;
+      await res.body?.cancel().catch(() => {});
+      if (hop >= 5) throw new HttpError(`http: GET ${safeUrl}: more than 5 redirects`, { url: safeUrl, status: res.status, attempts: attempt });
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch (err) {
+        throw new HttpError(`http: GET ${safeUrl}: invalid redirect`, { url: safeUrl, status: res.status, attempts: attempt, cause: err });
+      }
+      this.checkHost(next, safeUrl, attempt);
+      current = next.href;
+    }
+  }
+
   private async attempt(url: string, safeUrl: string, headers: Record<string, string>, attempt: number): Promise<Attempt> {
     try {
-      const res = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await this.fetchChecked(url, safeUrl, headers, attempt);
       const status = res.status;
       if (status >= 500 || status === 429) {
         await res.body?.cancel().catch(() => {});

@@ -44,9 +44,27 @@ export interface SourceRun {
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
-function client(ctx: SourceContext, minIntervalMs = 0): HttpClient {
+/**
+ * The hosts ingest may contact: those of the configured endpoints (HF_API_URL, ARXIV_API_URL,
+ * ARXIV_OAI_URL) and of URLs the operator named on the command line. Nothing parsed from a response
+ * (links, resumption tokens) and no redirect can add a host.
+ */
+export function ingestHosts(config: Config, inputs: readonly string[] = []): string[] {
+  const hosts = new Set<string>();
+  for (const u of [config.endpoints.hfDaily, config.endpoints.arxivApi, config.endpoints.arxivOai, ...inputs.filter(isUrl)]) {
+    try {
+      hosts.add(new URL(u).host.toLowerCase());
+    } catch {
+      // not a URL: HttpClient.get reports it
+    }
+  }
+  return [...hosts];
+}
+
+function client(ctx: SourceContext, inputs: readonly string[], minIntervalMs = 0): HttpClient {
   const h = ctx.config.http;
   return new HttpClient({
+    allowedHosts: ingestHosts(ctx.config, inputs),
     minIntervalMs,
     retries: h.retries,
     backoffMs: h.backoffMs,
@@ -101,7 +119,7 @@ function hfDaily(args: SourceArgs, ctx: SourceContext): SourceRun {
       yield* toItems(parseHfDaily(text, { where: file, date }).items, !valid);
       done++;
     }
-    const http = urls.length || days.length ? client(ctx) : undefined;
+    const http = urls.length || days.length ? client(ctx, args.inputs) : undefined;
     const fetchOne = async (url: string, date: string | undefined) => {
       const { text } = await fetchText(http!, url);
       return parseHfDaily(text, { where: redactUrl(url), date, observedAt: ctx.now().toISOString() }).items;
@@ -132,7 +150,7 @@ function arxivApi(args: SourceArgs, ctx: SourceContext): SourceRun {
     }
     const urlInputs = args.inputs.filter(isUrl);
     if (args.inputs.length && !urlInputs.length) return;
-    const http = client(ctx, ctx.config.http.arxivMinIntervalMs);
+    const http = client(ctx, args.inputs, ctx.config.http.arxivMinIntervalMs);
     const pageSize = Math.min(Math.max(args.pageSize ?? 100, 1), 2000);
     const max = args.max ?? (args.ids?.length ? args.ids.length : 100);
     const bases = urlInputs.length ? urlInputs : [queryUrl(ctx.config.endpoints.arxivApi, args)];
@@ -180,7 +198,7 @@ function arxivOai(args: SourceArgs, ctx: SourceContext): SourceRun {
     }
     const urlInputs = args.inputs.filter(isUrl);
     if (args.inputs.length && !urlInputs.length) return;
-    const http = client(ctx, ctx.config.http.arxivMinIntervalMs);
+    const http = client(ctx, args.inputs, ctx.config.http.arxivMinIntervalMs);
     const base = urlInputs[0] ?? ctx.config.endpoints.arxivOai;
     let url: string;
     if (urlInputs.length) {
@@ -251,7 +269,7 @@ function lineSource(
     }
     const urls = args.inputs.filter(isUrl);
     if (urls.length) {
-      const http = client(ctx);
+      const http = client(ctx, args.inputs);
       for (const url of urls) {
         try {
           const res = await http.get(url);

@@ -48,7 +48,9 @@ export class StaticFiles {
       const body = readFileSync(file);
       asset = { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
     }
-    this.cache.set(key, asset);
+    // Only files that exist are cached: remembering every missing name a client asks for would let
+    // anyone grow this map without bound (/static/ is outside the rate limit).
+    if (asset) this.cache.set(key, asset);
     return asset;
   }
 
