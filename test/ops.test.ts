@@ -127,3 +127,26 @@ test('logs: no full email address, no signed token, no secret', async () => {
   assert.equal(logUrl('/confirm/abc.def?x=1'), '/confirm/…?…');
   assert.equal(logUrl('/search?q=private.person%40example.org'), '/search?…');
 });
+
+test('rate limits count by the connecting address: a client cannot pick its own with X-Forwarded-For', async () => {
+  const limited = await tempApp({ PAPERBOY_RATE_LIMIT: '3' });
+  const s = await buildServer(limited);
+  try {
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await s.inject({ url: '/about', remoteAddress: '203.0.113.5', headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+      codes.push(r.statusCode);
+    }
+    assert.deepEqual(codes, [200, 200, 200, 429, 429], 'a direct client is one address whatever it claims');
+    // Behind the trusted (loopback) proxy, the forwarded address is the client's.
+    const viaProxy: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await s.inject({ url: '/about', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+      viaProxy.push(r.statusCode);
+    }
+    assert.deepEqual(viaProxy, [200, 200, 200, 200, 200], 'each forwarded client has its own bucket');
+  } finally {
+    await s.close();
+    await limited.close();
+  }
+});

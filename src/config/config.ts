@@ -34,6 +34,7 @@ const schema = z.object({
   PAPERBOY_SEND_POLL_SECONDS: z.coerce.number().positive().max(3600).default(5),
   PAPERBOY_READY_MAX_LAG_SECONDS: z.coerce.number().min(0).default(900),
   PAPERBOY_METRICS_ALLOWED_NETWORKS: csv.default(['127.0.0.1/8', '::1/128']),
+  PAPERBOY_TRUST_PROXY: z.string().min(1).default('loopback'),
   PAPERBOY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   PAPERBOY_INGEST_SOURCES: csv
     .transform((list) => (list.length === 1 && list[0] === 'none' ? [] : list))
@@ -125,6 +126,12 @@ export interface Config {
   readonly schedulerTickMs: number;
   /** How long an idle worker waits before it looks for digests to send again. */
   readonly sendPollMs: number;
+  /**
+   * Which proxies' X-Forwarded-For is believed (client addresses for rate limits and logs):
+   * `loopback` (default), `false`, `true` (any: only behind a proxy that overwrites the header),
+   * or comma-separated addresses/CIDRs.
+   */
+  readonly trustProxy: boolean | string | string[];
   /** /readyz fails when a scheduled job is this late (0: never). */
   readonly readyMaxLagSeconds: number;
   /** Who may read /metrics: client networks (CIDR, connected directly), or anyone with the token. */
@@ -205,6 +212,14 @@ function databaseFrom(raw: string | undefined, dataDir: string, poolSize: number
   throw new ConfigError(`config: DATABASE_URL must start with sqlite: or postgres:// (got ${JSON.stringify(raw.slice(0, 40))})`);
 }
 
+function trustProxyFrom(v: string): boolean | string | string[] {
+  const t = v.trim().toLowerCase();
+  if (['true', '1', 'yes', 'all'].includes(t)) return true;
+  if (['false', '0', 'no', 'none'].includes(t)) return false;
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  return list.length === 1 ? list[0]! : list;
+}
+
 function hostOf(url: string): string {
   try {
     return new URL(url).hostname || 'localhost';
@@ -261,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     roles: [...new Set(e.PAPERBOY_ROLES)],
     schedulerTickMs: e.PAPERBOY_SCHEDULER_TICK_SECONDS * 1000,
     sendPollMs: e.PAPERBOY_SEND_POLL_SECONDS * 1000,
+    trustProxy: trustProxyFrom(e.PAPERBOY_TRUST_PROXY),
     readyMaxLagSeconds: e.PAPERBOY_READY_MAX_LAG_SECONDS,
     metrics: { allowedNetworks: e.PAPERBOY_METRICS_ALLOWED_NETWORKS, token: e.PAPERBOY_METRICS_TOKEN },
     ingest: {

@@ -65,7 +65,9 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   const https = app.config.baseUrl.startsWith('https://');
   const server = Fastify({
     logger: false,
-    trustProxy: true,
+    // Only proxies we trust may say who the client is (PAPERBOY_TRUST_PROXY, default loopback):
+    // a client's own X-Forwarded-For must not pick its rate-limit bucket.
+    trustProxy: app.config.trustProxy,
     genReqId: requestId,
     bodyLimit: 1 << 20,
     // Malformed URLs and the like: the same error shape and headers as everything else.
