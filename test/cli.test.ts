@@ -35,10 +35,11 @@ async function withDataDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-const COMMANDS = ['serve', 'ingest', 'migrate', 'stats'] as const;
+const COMMANDS = ['serve', 'ingest', 'migrate', 'stats', 'start', 'worker', 'backup', 'migrate-data'] as const;
 
 test('--help on the program and every command exits 0 and describes it', async () => {
-  const [top, ...commands] = await Promise.all([runCli(['--help']), ...COMMANDS.map((c) => runCli([c, '--help']))]);
+  // Generous timeouts: nine processes at once, each compiling the TypeScript on a cold cache.
+  const [top, ...commands] = await Promise.all([runCli(['--help'], {}, 90_000), ...COMMANDS.map((c) => runCli([c, '--help'], {}, 90_000))]);
   assert.ok(top);
   assert.equal(top.code, 0, top.stderr);
   assert.match(top.stdout, /Usage: paperboy/);

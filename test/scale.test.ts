@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { App } from '../src/app.ts';
 import { DEMO_DIR } from '../src/demo.ts';
+import { Digests } from '../src/digest/service.ts';
 import { runIngest } from '../src/ingest/run.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/subscribers.ts';
 import { BIN, childEnv, ROOT, TEST_PG_URL, tempApp } from './helpers/app.ts';
@@ -43,7 +44,11 @@ async function addSubscribers(app: App, n: number, opts: { timezones?: readonly 
 test('two schedulers at once for an hour of simulated time: each digest row is created once', async (t) => {
   const clock = { ms: Date.parse('2026-09-01T06:30:00Z') };
   const a = await tempApp({}, { now: () => new Date(clock.ms) });
-  const b = await tempApp({ PAPERBOY_DATA_DIR: a.dir }, { now: () => new Date(clock.ms) });
+  // On PostgreSQL, a second app with its own connection pool: two schedulers truly at once. On
+  // SQLite, two connections in one process would block each other's thread (better-sqlite3 is
+  // synchronous), as two processes never do; there the second scheduler shares the connection and
+  // the two interleave at every await.
+  const b = TEST_PG_URL ? await tempApp({ PAPERBOY_DATA_DIR: a.dir }, { now: () => new Date(clock.ms) }) : { digests: new Digests(a, a.digests.mailer), close: async () => {} };
   try {
     // 2,000 subscribers whose local hour falls at different minutes of the hour: whole-hour and
     // half-hour and quarter-hour zones, local 7:00–9:00.
