@@ -153,10 +153,15 @@ export function topicVocabulary(titles: readonly string[], count = 200): TopicVo
   return { topics, words: words.length, phrases: phrases.length };
 }
 
-/** Message sizes and per-run counts the sink reports. */
+/** What the SMTP sink (bench/digest-sink.ts) has counted. */
 export interface SinkStats {
   messages: number;
+  /** Distinct Message-IDs among them (each digest exactly once: distinct = messages). */
+  distinct: number;
+  /** Messages with no Message-ID header. */
+  withoutId: number;
   bytes: number;
   connections: number;
+  /** CPU seconds the sink process has used (user + system), since it started. */
   cpuSeconds: number;
 }

@@ -39,7 +39,7 @@
  *   --cpu-prof           V8 CPU profile of the paperboy SMTP run into bench/out/prof/
  * Results: tables on stdout, everything in bench/out/digest.json.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +49,7 @@ import { DIGEST_OUT, ISSUE_DATE, NOW, type SinkStats } from './digest-lib.ts';
 import type { PaperboyResult } from './digest-paperboy.ts';
 import { ensurePrepared, prepareRun, type Prepared } from './digest-prepare.ts';
 import { OUT, ROOT, round, runChild, type ChildRun, type Stats } from './search-lib.ts';
+import { Sink } from './sink-client.ts';
 
 const GOALS = { shareOfCeiling: 0.7, renderMs: 2 };
 
@@ -142,56 +143,6 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // The sink, and what the machine's CPUs did meanwhile
 
-class Sink {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<Sink> {
-    const child = fork(path.join(ROOT, 'bench', 'digest-sink.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`bench: the SMTP sink exited (${code})`)));
-      child.on('message', (m: { type?: string; port?: number }) => m.type === 'ready' && resolve(m.port!));
-    });
-    child.removeAllListeners('exit');
-    return new Sink(child, port);
-  }
-
-  get url(): string {
-    return `smtp://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  stats(): Promise<SinkStats> {
-    return new Promise((resolve, reject) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        reject(new Error('bench: the SMTP sink is gone'));
-        return;
-      }
-      const on = (m: { type?: string; stats?: SinkStats }) => {
-        if (m.type !== 'stats') return;
-        this.child.off('message', on);
-        this.child.off('exit', gone);
-        resolve(m.stats!);
-      };
-      const gone = () => reject(new Error('bench: the SMTP sink exited'));
-      this.child.on('message', on);
-      this.child.once('exit', gone);
-      this.child.send({ type: 'stats' });
-    });
-  }
-
-  async stop(): Promise<void> {
-    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.send({ type: 'stop' });
-    await gone;
-  }
-}
 
 /** Busy CPU seconds of the whole machine (all cores) from /proc/stat, or null. */
 function machineBusySeconds(): number | null {

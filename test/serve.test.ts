@@ -144,3 +144,28 @@ test('serve: loads the demo into an empty database, serves it, stops cleanly; a 
     removeDir(dir);
   }
 });
+
+test('worker: keeps running with nothing to do (SQLite holds no socket open), stops on SIGTERM with exit 0', async () => {
+  const dir = tempDir('paperboy-worker-');
+  try {
+    const env = childEnv({ PAPERBOY_DATA_DIR: dir, PAPERBOY_INGEST_SOURCES: 'none', LOG_LEVEL: 'info', PAPERBOY_SCHEDULER_TICK_SECONDS: '1' });
+    const child = spawn(process.execPath, [BIN, 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+    const deadline = Date.now() + 30_000;
+    while (!err.includes('this worker now runs the scheduler')) {
+      assert.equal(child.exitCode, null, `the worker exited early: ${err}`);
+      assert.ok(Date.now() < deadline, `no scheduler after 30 s: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(child.exitCode, null, `still running after its first ticks: ${err}`);
+    child.kill('SIGTERM');
+    const r = await exited;
+    assert.equal(r.code, 0, err);
+    assert.match(err, /worker: SIGTERM received, stopping/);
+  } finally {
+    removeDir(dir);
+  }
+});

@@ -72,8 +72,12 @@ export async function runRoles(config: Config, opts: RunOptions): Promise<void> 
 }
 
 function waitForSignal(app: App, roles: readonly Role[]): Promise<void> {
+  // The scheduler's and sender's timers do not hold the process open (they are unref'd), and a
+  // worker on SQLite has no socket that would: this timer keeps it running until a signal.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
+      clearInterval(keepAlive);
       app.log.info(`${roles.join('+')}: ${signal} received, stopping`);
       resolve();
     };

@@ -94,8 +94,13 @@ export async function setDigestPapers(sql: Sql, id: number, picks: readonly (rea
 export async function markSent(sql: Sql, d: DigestRow, paperIds: readonly number[], now: string): Promise<void> {
   await sql.tx(async (tx) => {
     await tx.run("UPDATE digests SET status = 'sent', sent_at = ?, locked_by = NULL, locked_until = NULL, last_error = NULL WHERE id = ?", [now, d.id]);
-    for (const p of paperIds) {
-      await tx.run('INSERT INTO digest_papers (subscriber_id, paper_id, issue_date) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [d.subscriberId, p, d.issueDate]);
+    // One statement for all the papers (a round trip each would dominate on PostgreSQL).
+    for (let i = 0; i < paperIds.length; i += 200) {
+      const chunk = paperIds.slice(i, i + 200);
+      await tx.run(
+        `INSERT INTO digest_papers (subscriber_id, paper_id, issue_date) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
+        chunk.flatMap((p) => [d.subscriberId, p, d.issueDate]),
+      );
     }
     await tx.run('UPDATE subscribers SET last_issue_date = CASE WHEN last_issue_date IS NULL OR last_issue_date < ? THEN ? ELSE last_issue_date END WHERE id = ?', [d.issueDate, d.issueDate, d.subscriberId]);
   });
