@@ -80,6 +80,28 @@ function extra(name: string, j: Json): string[] {
       `No 5xx: ${g.no5xx ? 'yes' : '**no**'}. Server RSS last round / first round: ${g.rssGrowthLastOverFirst} (${g.memoryFlat ? 'flat' : '**growing**'}).`,
     ];
   }
+  if (name === 'scale') {
+    const d = ((j.summary as Json | undefined)?.digests ?? {}) as Json;
+    const w = ((j.summary as Json | undefined)?.web ?? {}) as Json;
+    const configs = (d.configs ?? []) as Json[];
+    const runs = (w.runs ?? []) as Json[];
+    const sat = (d.saturation ?? {}) as Json;
+    return [
+      `Digests: ${d.subscribers} due at once; every run delivered each exactly once.`,
+      '',
+      '| setup | digests/s | × SQLite | per core-second | exactly once |',
+      '|---|---|---|---|---|',
+      ...configs.map((c) => `| ${c.label} | ${c.digestsPerSecond} | ×${c.ratioToSqlite} | ${c.perCoreSecond} | ${c.exactlyOnce ? 'yes' : '**no**'} |`),
+      '',
+      `Where it saturates: ${sat.note ?? '?'}.`,
+      '',
+      `Web: ${w.papers} papers, ${w.connections} connections.`,
+      '',
+      '| database | processes | route | req/s | p99 ms | × one process | × SQLite |',
+      '|---|---|---|---|---|---|---|',
+      ...runs.map((r) => `| ${r.db} | ${r.processes} | \`${r.route}\` | ${r.rps} | ${r.p99} | ${r.ratioToOneProcess ?? ''} | ${r.ratioToSqlite ?? ''} |`),
+    ];
+  }
   if (name === 'ingest') {
     const p = j.paperboy as Json | undefined;
     const b = j.bare as Json | undefined;
