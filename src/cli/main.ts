@@ -21,8 +21,9 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText(
       'after',
       `
-Configuration comes from the environment (see README): PAPERBOY_DATA_DIR (./data), DATABASE_URL,
-PORT (8080), BASE_URL, SECRET_KEY, LOG_LEVEL, PAPERBOY_INGEST_SOURCES, PAPERBOY_INGEST_INTERVAL_MINUTES.
+Configuration comes from the environment (see README): PAPERBOY_DATA_DIR (./data), DATABASE_URL
+(sqlite:PATH or postgres://…), PORT (8080), BASE_URL, SECRET_KEY, LOG_LEVEL, PAPERBOY_ROLES,
+PAPERBOY_INGEST_SOURCES, PAPERBOY_INGEST_INTERVAL_MINUTES, SMTP_URL, ADMIN_TOKEN.
 
 Exit status: 0 success, 1 failure, 2 usage error.`,
     );

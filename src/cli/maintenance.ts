@@ -8,7 +8,7 @@ import { createApp } from '../app.ts';
 export function registerMaintenance(program: Command, ctx: CliContext): void {
   program
     .command('migrate')
-    .description('Apply pending database migrations (serve also applies them at start)')
+    .description('Apply pending database migrations (every process also applies them at start, one at a time)')
     .option('--json', 'print the result as JSON on the last line of stdout')
     .action(async (flags: { json?: boolean }) => {
       const out = createOutput(flags.json === true);
