@@ -23,32 +23,54 @@ export function highlightOf(words: readonly string[], prefixes: readonly string[
  * `…` where the text was cut. Undefined for a text with no match.
  */
 export function snippetsOf(texts: readonly string[], h: Highlight, size = 40): (string | undefined)[] {
-  const tokenised = texts.map((t) => [...t.matchAll(TOKEN_RE)].map((m) => ({ at: m.index, end: m.index + m[0].length, word: m[0].toLowerCase() })));
-  // Only words that could stem to a marked term are stemmed: Porter rewrites suffixes only, so a
-  // word shares its first three letters with the query word it matches (or with its stem).
+  // Only words that could stem to a marked term are stemmed (and lower-cased): Porter rewrites
+  // suffixes only, so a word shares its first three letters with the query word it matches (or
+  // with its stem). Token offsets go into flat arrays: no object per token.
   const candidate = (w: string) => h.heads.has(w.slice(0, 3)) || h.prefixes.some((x) => w.startsWith(x));
-  const all = [...new Set(tokenised.flatMap((ts) => ts.map((t) => t.word)))].filter(candidate);
+  const words = new Set<string>();
+  const tokenised = texts.map((text) => {
+    const at: number[] = [];
+    const end: number[] = [];
+    const word: (string | null)[] = [];
+    TOKEN_RE.lastIndex = 0;
+    for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
+      at.push(m.index);
+      end.push(m.index + m[0].length);
+      const w = m[0].toLowerCase();
+      if (candidate(w)) {
+        word.push(w);
+        words.add(w);
+      } else word.push(null);
+    }
+    return { at, end, word };
+  });
+  const all = [...words];
   const stemmed = stems(all);
   const stemOf = new Map(all.map((w, i) => [w, stemmed[i] ?? '']));
   return texts.map((text, k) => {
-    const toks = tokenised[k]!;
-    const key = toks.map((t) => {
-      const s = stemOf.get(t.word) ?? '';
-      if (h.terms.has(s)) return s;
-      const p = h.prefixes.find((x) => s.startsWith(x) || t.word.startsWith(x));
-      return p === undefined ? null : `${p}*`;
+    const t = tokenised[k]!;
+    let any = false;
+    const key = t.word.map((w) => {
+      if (w === null) return null;
+      const s = stemOf.get(w) ?? '';
+      if (h.terms.has(s)) return ((any = true), s);
+      const p = h.prefixes.find((x) => s.startsWith(x) || w.startsWith(x));
+      if (p === undefined) return null;
+      any = true;
+      return `${p}*`;
     });
-    if (!key.some((x) => x !== null)) return undefined;
-    const [start, end] = bestWindow(key, size);
+    if (!any) return undefined;
+    const [start, stop] = bestWindow(key, size);
     let out = start > 0 ? '…' : '';
-    let pos = toks[start]!.at;
-    for (let i = start; i < end; i++) {
-      const t = toks[i]!;
-      out += text.slice(pos, t.at);
-      out += key[i] === null ? text.slice(t.at, t.end) : `${MARK_START}${text.slice(t.at, t.end)}${MARK_END}`;
-      pos = t.end;
+    let pos = t.at[start]!;
+    for (let i = start; i < stop; i++) {
+      const a = t.at[i]!;
+      const e = t.end[i]!;
+      out += text.slice(pos, a);
+      out += key[i] === null ? text.slice(a, e) : `${MARK_START}${text.slice(a, e)}${MARK_END}`;
+      pos = e;
     }
-    if (end < toks.length) out += '…';
+    if (stop < key.length) out += '…';
     else out += text.slice(pos).replace(/\s+$/, '');
     return out;
   });
