@@ -149,6 +149,28 @@ interface CleanSeries {
   pts: { t: number; v: number }[];
 }
 
+/**
+ * The series as drawn: points with a parseable date and a finite value (raised to `floor` when
+ * given), sorted by date (stable: equal timestamps keep their input order); series left with no
+ * points are dropped; labels cleaned, falling back to the name, then `Series N`.
+ */
+function cleanSeries(series: readonly SignalSeries[], floor?: number): CleanSeries[] {
+  const clean: CleanSeries[] = [];
+  for (const [i, s] of series.entries()) {
+    const pts: { t: number; v: number }[] = [];
+    for (const p of s.points) {
+      const t = Date.parse(String(p.at));
+      const v = cleanValue(p.value);
+      if (Number.isFinite(t) && v !== null) pts.push({ t, v: floor === undefined ? v : Math.max(floor, v) });
+    }
+    if (pts.length === 0) continue;
+    pts.sort((a, b) => a.t - b.t);
+    const name = cleanText(s.name);
+    clean.push({ name, label: cleanText(s.label).trim() || name || `Series ${i + 1}`, pts });
+  }
+  return clean;
+}
+
 function describeSeries(s: CleanSeries, withTime: boolean): string {
   const d = (t: number): string => formatDate(t, withTime);
   const first = s.pts[0]!;
@@ -181,19 +203,7 @@ function describeSeries(s: CleanSeries, withTime: boolean): string {
  * result is empty. A series with one point is drawn as a dot.
  */
 export function signalChart(series: readonly SignalSeries[], opts: ChartOptions = {}): SafeHtml {
-  const clean: CleanSeries[] = [];
-  for (const [i, s] of series.entries()) {
-    const pts: { t: number; v: number }[] = [];
-    for (const p of s.points) {
-      const t = Date.parse(String(p.at));
-      const v = cleanValue(p.value);
-      if (Number.isFinite(t) && v !== null) pts.push({ t, v });
-    }
-    if (pts.length === 0) continue;
-    pts.sort((a, b) => a.t - b.t); // stable: equal timestamps keep their input order
-    const name = cleanText(s.name);
-    clean.push({ name, label: cleanText(s.label).trim() || name || `Series ${i + 1}`, pts });
-  }
+  const clean = cleanSeries(series);
   if (clean.length === 0) return EMPTY;
 
   const W = dimension(opts.width, 400, 240, 2000);
@@ -353,19 +363,7 @@ export function barChart(bars: readonly Bar[], opts: ChartOptions = {}): SafeHtm
  * series with no points is left out; with none at all the result is empty.
  */
 export function lineChart(series: readonly SignalSeries[], opts: ChartOptions = {}): SafeHtml {
-  const clean: CleanSeries[] = [];
-  for (const [i, s] of series.entries()) {
-    const pts: { t: number; v: number }[] = [];
-    for (const p of s.points) {
-      const t = Date.parse(String(p.at));
-      const v = cleanValue(p.value);
-      if (Number.isFinite(t) && v !== null) pts.push({ t, v: Math.max(0, v) });
-    }
-    if (pts.length === 0) continue;
-    pts.sort((a, b) => a.t - b.t);
-    const name = cleanText(s.name);
-    clean.push({ name, label: cleanText(s.label).trim() || name || `Series ${i + 1}`, pts });
-  }
+  const clean = cleanSeries(series, 0);
   if (clean.length === 0) return EMPTY;
 
   const W = dimension(opts.width, 400, 240, 2000);
