@@ -87,8 +87,10 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.requests.observe({ route, method: req.method, status: `${Math.floor(reply.statusCode / 100)}xx` }, seconds);
+    const notable = reply.statusCode >= 500 || seconds >= 1;
+    if (!notable && !app.log.isLevelEnabled('debug')) return; // the hot path builds no log line
     const line = { reqId: req.id, method: req.method, url: logUrl(req.url), route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
-    if (reply.statusCode >= 500 || seconds >= 1) app.log.warn(line, 'web: request');
+    if (notable) app.log.warn(line, 'web: request');
     else app.log.debug(line, 'web: request');
   });
   // HTML forms post application/x-www-form-urlencoded: small bodies, parsed without a plugin.
