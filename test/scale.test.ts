@@ -10,14 +10,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import type { App } from '../src/app.ts';
 import { DEMO_DIR } from '../src/demo.ts';
 import { Digests } from '../src/digest/service.ts';
 import { runIngest } from '../src/ingest/run.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/subscribers.ts';
 import { BIN, childEnv, ROOT, TEST_PG_URL, tempApp } from './helpers/app.ts';
+import { SmtpSink } from './helpers/smtp.ts';
 import path from 'node:path';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -85,41 +84,6 @@ test('two schedulers at once for an hour of simulated time: each digest row is c
 const SUBSCRIBERS = 20_000;
 const LEASE_S = 6;
 
-/** A plain SMTP sink that counts Message-IDs (parsing 20,000 messages would cost more than sending them). */
-class CountingSink {
-  readonly ids: string[] = [];
-  readonly recipients = new Set<string>();
-  private server!: SMTPServer;
-  port = 0;
-  async start(): Promise<this> {
-    this.server = new SMTPServer({
-      secure: false,
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData: (stream, session, callback) => {
-        let head = '';
-        stream.on('data', (c: Buffer) => {
-          if (head.length < 8192) head += c.toString('latin1');
-        });
-        stream.on('end', () => {
-          const id = /^Message-ID:\s*<([^>]+)>/im.exec(head)?.[1] ?? '';
-          this.ids.push(id);
-          for (const r of session.envelope.rcptTo) this.recipients.add(r.address);
-          callback();
-        });
-      },
-    });
-    this.server.on('error', () => {}); // a killed client's reset connection
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.server.address() as AddressInfo).port;
-    return this;
-  }
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 interface Proc {
   child: ChildProcess;
   name: string;
@@ -155,10 +119,10 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, timeo
   }
 }
 
-let sink: CountingSink | undefined;
+let sink: SmtpSink | undefined;
 
 before(async () => {
-  if (TEST_PG_URL) sink = await new CountingSink().start();
+  if (TEST_PG_URL) sink = await new SmtpSink({ parse: false }).start();
 });
 
 after(async () => {
@@ -198,7 +162,7 @@ test('PostgreSQL: 3 workers and 2 web processes, 20,000 digests due at once, the
     assert.equal(workers.filter(leads).length, 1, 'exactly one worker runs the scheduler');
 
     // Mid-run: a third of the messages are at the server.
-    await until('a third of the messages', () => sink!.ids.length >= SUBSCRIBERS / 3, 120_000);
+    await until('a third of the messages', () => sink!.accepted.length >= SUBSCRIBERS / 3, 120_000);
     const pid = leader.child.pid!;
     leader.child.kill('SIGKILL');
     const killedAt = Date.now();
@@ -231,9 +195,9 @@ test('PostgreSQL: 3 workers and 2 web processes, 20,000 digests due at once, the
     assert.equal(Number(rows!.n), SUBSCRIBERS);
     assert.equal(Number(rows!.subs), SUBSCRIBERS);
     // Every subscriber received it; duplicates only among the killed worker's messages in flight.
-    assert.equal(sink!.recipients.size, SUBSCRIBERS, 'every subscriber received the digest');
+    assert.equal(new Set(sink!.accepted.flatMap((m) => m.to)).size, SUBSCRIBERS, 'every subscriber received the digest');
     const seen = new Map<string, number>();
-    for (const id of sink!.ids) seen.set(id, (seen.get(id) ?? 0) + 1);
+    for (const { messageId: id } of sink!.accepted) seen.set(id, (seen.get(id) ?? 0) + 1);
     const dups = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
     assert.equal(seen.size, SUBSCRIBERS, 'one distinct message per subscriber');
     for (const id of dups) assert.ok(heldIds.has(id), `${id} duplicated but was not in flight at the killed worker`);

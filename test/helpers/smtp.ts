@@ -18,13 +18,19 @@ export interface Received {
 export type Fault = { code: number; message: string } | 'drop' | null;
 
 export class SmtpSink {
+  /** Accepted messages, parsed (unless the sink was made with `parse: false`). */
   readonly received: Received[] = [];
+  /** Every accepted message's recipients and Message-ID, parsed or not. */
+  readonly accepted: { to: string[]; messageId: string }[] = [];
   /** Decides per message: null accepts; a code rejects; 'drop' closes the connection after DATA. */
   fault: (to: string[], attempt: number) => Fault = () => null;
   /** Messages that reached DATA (accepted or not), per Message-ID. */
   readonly attempts = new Map<string, number>();
   private server!: SMTPServer;
   port = 0;
+
+  /** `parse: false` keeps only `accepted` (parsing tens of thousands of messages costs more than sending them). */
+  constructor(private readonly opts: { parse?: boolean } = {}) {}
 
   async start(): Promise<this> {
     this.server = new SMTPServer({
@@ -55,13 +61,14 @@ export class SmtpSink {
               callback(err);
               return;
             }
-            const parsed = await simpleParser(raw);
-            this.received.push({ raw, parsed, to, messageId: id });
+            this.accepted.push({ to, messageId: id });
+            if (this.opts.parse !== false) this.received.push({ raw, parsed: await simpleParser(raw), to, messageId: id });
             callback(null);
           })();
         });
       },
     });
+    this.server.on('error', () => {}); // a client killed mid-message resets its connection
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this;
