@@ -48,7 +48,7 @@ import type { CeilingResult } from './digest-ceiling.ts';
 import { DIGEST_OUT, ISSUE_DATE, NOW, type SinkStats } from './digest-lib.ts';
 import type { PaperboyResult } from './digest-paperboy.ts';
 import { ensurePrepared, prepareRun, type Prepared } from './digest-prepare.ts';
-import { OUT, ROOT, round, runChild, type ChildRun, type Stats } from './search-lib.ts';
+import { OUT, ROOT, round, runChild, type ChildRun, type Stats, flags } from './search-lib.ts';
 import { Sink } from './sink-client.ts';
 
 const GOALS = { shareOfCeiling: 0.7, renderMs: 2 };
@@ -80,14 +80,7 @@ function parseOptions(argv: string[]): Options {
     seed: 1,
     cpuProf: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const num = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`bench: ${flag} needs a value`);
-      return Number(v.replace(/_/g, ''));
-    };
+  for (const { arg: a, flag, num } of flags(argv)) {
     switch (flag) {
       case '--subscribers':
         o.subscribers = num();

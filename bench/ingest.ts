@@ -32,6 +32,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { prng } from './corpus.ts';
+import { flags } from './search-lib.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'bench', 'out');
@@ -65,14 +66,7 @@ function parseOptions(argv: string[]): Options {
     keep: false,
     compare: true,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`bench: ${flag} needs a value`);
-      return v;
-    };
+  for (const { arg: a, flag, value } of flags(argv)) {
     switch (flag) {
       case '--records':
         o.records = Number(value().replace(/[_,]/g, ''));

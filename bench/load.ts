@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CorpusGenerator, DEFAULT_DATA_DIR, loadSources, makeQueries } from './corpus.ts';
 import { ensureDatabase } from './search-build.ts';
-import { OUT, round } from './search-lib.ts';
+import { flags, OUT, round } from './search-lib.ts';
 import { load, rssOf, type LoadResult } from './web-load.ts';
 import { ensurePrepared, prepareRun } from './web-prepare.ts';
 import { paperHref } from '../src/web/views/components.ts';
@@ -44,21 +44,19 @@ interface Options {
 
 function parse(argv: string[]): Options {
   const o: Options = { size: 100_000, connections: 200, rounds: 3, seconds: 40, subscribers: 5000, data: DEFAULT_DATA_DIR, work: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = () => Number(argv[++i]);
-    if (a === '--size') o.size = v();
-    else if (a === '--connections') o.connections = v();
-    else if (a === '--rounds') o.rounds = v();
-    else if (a === '--seconds') o.seconds = v();
-    else if (a === '--subscribers') o.subscribers = v();
-    else if (a === '--data') o.data = argv[++i]!;
-    else if (a === '--no-work') o.work = false;
-    else if (a === '--quick') Object.assign(o, { rounds: 1, seconds: 15, subscribers: 1000 });
-    else if (a === '--help') {
-      process.stdout.write('usage: npm run bench:load -- [--size N] [--connections N] [--rounds N] [--seconds N] [--subscribers N] [--quick]\n(see the comment at the top of bench/load.ts)\n');
+  for (const { arg, flag, value, num } of flags(argv)) {
+    if (flag === '--size') o.size = num();
+    else if (flag === '--connections') o.connections = num();
+    else if (flag === '--rounds') o.rounds = num();
+    else if (flag === '--seconds') o.seconds = num();
+    else if (flag === '--subscribers') o.subscribers = num();
+    else if (flag === '--data') o.data = value();
+    else if (flag === '--no-work') o.work = false;
+    else if (flag === '--quick') Object.assign(o, { rounds: 1, seconds: 15, subscribers: 1000 });
+    else if (flag === '--help') {
+      process.stdout.write('usage: npm run bench:load -- [--size N] [--connections N] [--rounds N] [--seconds N] [--subscribers N] [--quick] [--no-work]\n(see the comment at the top of bench/load.ts)\n');
       process.exit(0);
-    } else throw new Error(`bench:load: unknown option ${a}`);
+    } else throw new Error(`bench:load: unknown option ${arg}`);
   }
   return o;
 }

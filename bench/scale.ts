@@ -67,7 +67,7 @@ import type { Database } from '../src/db/sql.ts';
 import { CorpusGenerator, DEFAULT_DATA_DIR, loadSources, makeQueries, prng } from './corpus.ts';
 import { ensurePrepared as ensureDigestData } from './digest-prepare.ts';
 import { ensureDatabase } from './search-build.ts';
-import { OUT, ROOT, round } from './search-lib.ts';
+import { OUT, ROOT, round, flags } from './search-lib.ts';
 import { cpuSeconds, machineBusySeconds } from './web-load.ts';
 import { ensurePrepared as ensureWebData } from './web-prepare.ts';
 import { Sink } from './sink-client.ts';
@@ -123,15 +123,7 @@ function parseOptions(argv: string[]): Options {
     data: DEFAULT_DATA_DIR,
     seed: 1,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`bench: ${flag} needs a value`);
-      return v;
-    };
-    const num = () => Number(value().replace(/_/g, ''));
+  for (const { arg: a, flag, value, num } of flags(argv)) {
     const list = () => value().split(',').map((x) => Number(x.trim()));
     switch (flag) {
       case '--quick':

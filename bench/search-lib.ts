@@ -273,3 +273,27 @@ export function need(args: Map<string, string>, key: string): string {
   if (v === undefined) throw new Error(`bench: missing --${key}`);
   return v;
 }
+
+/** One command-line flag: `--name value` or `--name=value`; `value()` takes the value (`num()` as a number). */
+export interface Flag {
+  arg: string;
+  flag: string;
+  value(): string;
+  num(): number;
+}
+
+/** The benchmarks' command lines, a flag at a time. A number may be written 1_000_000 or 1,000,000. */
+export function* flags(argv: readonly string[]): Generator<Flag> {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`bench: ${flag} needs a value`);
+      return v;
+    };
+    yield { arg, flag, value, num: () => Number(value().replace(/[_,\s]/g, '')) };
+  }
+}

@@ -40,7 +40,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CorpusGenerator, DEFAULT_DATA_DIR, loadSources, makeQueries, QUERY_MIX, type BenchQuery, type QueryCategory } from './corpus.ts';
 import { ensureDatabase, type BuiltDatabase } from './search-build.ts';
-import { OUT, round, runChild, stats, type ChildRun, type Stats } from './search-lib.ts';
+import { OUT, round, runChild, stats, type ChildRun, type Stats, flags } from './search-lib.ts';
 import type { PaperboyResult } from './search-paperboy.ts';
 import type { PeerResult } from './search-peer.ts';
 
@@ -78,14 +78,7 @@ function parseOptions(argv: string[]): Options {
     cpuProf: false,
     data: DEFAULT_DATA_DIR,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`bench: ${flag} needs a value`);
-      return v;
-    };
+  for (const { arg: a, flag, value } of flags(argv)) {
     switch (flag) {
       case '--sizes':
         o.sizes = value().split(',').map((s) => Number(s.replace(/[_\s]/g, '')));

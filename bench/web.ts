@@ -55,7 +55,7 @@ import { load, paced, rssOf, serve, type LoadResult, type PacedResult } from './
 import { ensurePrepared, prepareRun } from './web-prepare.ts';
 import type { RenderSpec, ServerHello } from './web-server.ts';
 import { ensureDatabase } from './search-build.ts';
-import { OUT, round, stats, type Stats } from './search-lib.ts';
+import { OUT, round, stats, type Stats, flags } from './search-lib.ts';
 
 const GOALS = { homeShareOfCeiling: 0.5, p99Ms: 50, homeRenderP95Ms: 20 };
 /** Search queries under load (with the repeats of the query mix). */
@@ -93,15 +93,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { size: 100_000, seed: 1, seconds: 10, warmupS: 2, connections: 50, render: 200, routes: [...ROUTE_NAMES], rateLimit: 0, data: DEFAULT_DATA_DIR };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`bench: ${flag} needs a value`);
-      return v;
-    };
-    const num = () => Number(value().replace(/_/g, ''));
+  for (const { arg: a, flag, value, num } of flags(argv)) {
     switch (flag) {
       case '--size':
         o.size = num();

@@ -23,35 +23,14 @@ import { loadDemoIfEmpty } from '../src/demo.ts';
 import { castVote } from '../src/store/trending.ts';
 import { DEFAULT_PREFERENCES, insertSubscriber } from '../src/store/subscribers.ts';
 import { BIN, childEnv, lastJson, removeDir, ROOT, runCli, tempApp, tempDir, TEST_PG_URL } from './helpers/app.ts';
+import type { BackupReport, RestoreReport, TableCount } from '../src/db/backup.ts';
 
 /** A data dir whose database is SQLite whatever the pass. */
 const sqliteEnv = (dir: string) => ({ PAPERBOY_DATA_DIR: dir, DATABASE_URL: `sqlite:${path.join(dir, 'paperboy.db')}` });
 
-interface TableCount {
-  table: string;
-  rows: number;
-}
-interface BackupJson {
-  file: string;
-  bytes: number;
-  pages: number;
-  startedAt: string;
-  copiedAt: string;
-  copySeconds: number;
-  integrity: string[];
-  schemaVersion: number;
-  tables: TableCount[];
-  ok: boolean;
-}
-interface RestoreJson {
-  fromVersion: number;
-  schemaVersion: number;
-  applied: number[];
-  tables: TableCount[];
-  replaced: string | null;
-  inUse: boolean;
-  ok: boolean;
-}
+/** The commands' --json summaries: the reports themselves. */
+type BackupJson = BackupReport;
+type RestoreJson = RestoreReport;
 
 /** One write the load made: committed somewhere between `began` and `done` (ms since the epoch). */
 interface Write {
