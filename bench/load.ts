@@ -101,6 +101,11 @@ function keepRunning(name: string, args: (n: number) => string[], env: Record<st
   };
 }
 
+/** Nothing in the background (`--no-work`): the same load on an idle instance. */
+function idle(name: string) {
+  return { stats: { name, completed: 0, failed: 0 }, stop: async () => {} };
+}
+
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const sources = loadSources(o.data);
@@ -179,9 +184,9 @@ async function main(): Promise<void> {
     }[] = [];
     const shared = path.join(o.data, 'hf-daily-papers');
     for (let r = 1; r <= o.rounds; r++) {
-      const ingest = keepRunning('ingest', () => (o.work ? ['ingest', 'hf-daily', shared, '--no-progress'] : ['--version']), env);
+      const ingest = o.work ? keepRunning('ingest', () => ['ingest', 'hf-daily', shared, '--no-progress'], env) : idle('ingest');
       // A new issue date each time, so every run has every subscriber's digest to send.
-      const digest = keepRunning('digest', (n) => (o.work ? ['digest', 'run', '--date', new Date(Date.UTC(2026, 0, 1) + (r * 100 + n) * 86_400_000).toISOString().slice(0, 10)] : ['--version']), env);
+      const digest = o.work ? keepRunning('digest', (n) => ['digest', 'run', '--date', new Date(Date.UTC(2026, 0, 1) + (r * 100 + n) * 86_400_000).toISOString().slice(0, 10)], env) : idle('digest');
       await sleep(1500); // both under way
       log(`round ${r}: ${o.connections} connections for ${o.seconds} s while an ingest and a digest run are in progress`);
       const res = await load({ port, paths, connections: o.connections, seconds: o.seconds, warmup: 3, serverPid: pid });

@@ -492,6 +492,11 @@ async function ensureTable(sql: Sql): Promise<void> {
 
 export async function currentVersion(sql: Sql): Promise<number> {
   await ensureTable(sql);
+  return appliedVersion(sql);
+}
+
+/** The schema version of a database already migrated once (a read, no DDL: for health probes). */
+export async function appliedVersion(sql: Sql): Promise<number> {
   const row = await sql.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
   return row?.v ?? 0;
 }

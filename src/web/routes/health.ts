@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
-import { currentVersion, latestVersion } from '../../db/migrations.ts';
+import { appliedVersion, latestVersion } from '../../db/migrations.ts';
 import { dbFigures, ping, type DbFigures } from '../../store/metrics.ts';
 import { family, type ProcessMetrics } from '../metrics.ts';
 import { sameString } from '../session.ts';
@@ -98,7 +98,7 @@ export function registerHealth(server: FastifyInstance, app: App, metrics: Proce
     try {
       await ping(app.db);
       checks.database = { ok: true, detail: 'reachable' };
-      const v = await currentVersion(app.db);
+      const v = await appliedVersion(app.db);
       checks.migrations = { ok: v === latestVersion, detail: `schema ${v} of ${latestVersion}` };
       const bound = app.config.readyMaxLagSeconds;
       const jobs = (await figures.get()).jobs;
