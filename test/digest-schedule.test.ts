@@ -72,6 +72,7 @@ test('the digest jobs run through the scheduler interface; unconfirmed sign-ups 
   const jobs = Object.fromEntries(digestJobs().map((j) => [j.name, j]));
   assert.equal(jobs['digest-send'], undefined, 'every worker sends (SendLoop); sending is no scheduled job');
   const sent = await new SendLoop(app).once();
+  assert.ok(sent.due > 0, 'there were scheduled digests to send');
   assert.equal(sent.sent, sent.due, 'the scheduled digests are sent by the worker loop');
   assert.match(await jobs['subscribers-expire']!.run(app, 'test'), /^0 unconfirmed/);
   clock.ms += 73 * 3_600_000;
