@@ -10,7 +10,7 @@ export interface Highlight {
 }
 
 /** Tokens as FTS5's unicode61 tokeniser sees them (same pattern as the query parser). */
-const TOKEN_RE = /[\p{L}\p{N}\p{Co}][\p{L}\p{N}\p{Co}\p{M}]*/gu;
+export const TOKEN_RE = /[\p{L}\p{N}\p{Co}][\p{L}\p{N}\p{Co}\p{M}]*/gu;
 
 export function highlightOf(words: readonly string[], prefixes: readonly string[]): Highlight {
   const terms = new Set(stems(words).filter(Boolean));
@@ -26,17 +26,25 @@ export function snippetsOf(texts: readonly string[], h: Highlight, size = 40): (
   // Only words that could stem to a marked term are stemmed (and lower-cased): Porter rewrites
   // suffixes only, so a word shares its first three letters with the query word it matches (or
   // with its stem). Token offsets go into flat arrays: no object per token.
-  const candidate = (w: string) => h.heads.has(w.slice(0, 3)) || h.prefixes.some((x) => w.startsWith(x));
+  const first = new Uint8Array(0x10000);
+  for (const w of [...h.heads, ...h.prefixes]) first[w.charCodeAt(0)] = 1;
+  const candidate = (w: string) => first[w.charCodeAt(0)] === 1 && (h.heads.has(w.slice(0, 3)) || h.prefixes.some((x) => w.startsWith(x)));
   const words = new Set<string>();
   const tokenised = texts.map((text) => {
     const at: number[] = [];
     const end: number[] = [];
     const word: (string | null)[] = [];
-    TOKEN_RE.lastIndex = 0;
-    for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
-      at.push(m.index);
-      end.push(m.index + m[0].length);
-      const w = m[0].toLowerCase();
+    tokenOffsets(text, at, end);
+    // Lower-casing the whole text at once is cheaper, when it keeps every offset.
+    const whole = text.toLowerCase();
+    const lower = whole.length === text.length ? whole : null;
+    for (let i = 0; i < at.length; i++) {
+      // The first letter rules out most words before any string is made.
+      if (lower && first[lower.charCodeAt(at[i]!)] === 0) {
+        word.push(null);
+        continue;
+      }
+      const w = lower ? lower.slice(at[i], end[i]) : text.slice(at[i], end[i]).toLowerCase();
       if (candidate(w)) {
         word.push(w);
         words.add(w);
@@ -62,22 +70,71 @@ export function snippetsOf(texts: readonly string[], h: Highlight, size = 40): (
     if (!any) return undefined;
     const [start, stop] = bestWindow(key, size);
     let out = start > 0 ? '…' : '';
+    // Unmarked stretches are copied whole; the text is cut only around marked words.
     let pos = t.at[start]!;
     for (let i = start; i < stop; i++) {
+      if (key[i] === null) continue;
       const a = t.at[i]!;
       const e = t.end[i]!;
-      out += text.slice(pos, a);
-      out += key[i] === null ? text.slice(a, e) : `${MARK_START}${text.slice(a, e)}${MARK_END}`;
+      out += `${text.slice(pos, a)}${MARK_START}${text.slice(a, e)}${MARK_END}`;
       pos = e;
     }
-    if (stop < key.length) out += '…';
+    if (stop < key.length) out += `${text.slice(pos, t.end[stop - 1])}…`;
     else out += text.slice(pos).replace(/\s+$/, '');
     return out;
   });
 }
 
+/**
+ * Character classes of UTF-16 code units, filled on first sight from the token pattern:
+ * 1 starts or continues a token (letter, number, private use), 2 only continues one (mark),
+ * 3 neither; 0 not seen yet.
+ */
+const CLASS = new Uint8Array(0x10000);
+const START_RE = /^[\p{L}\p{N}\p{Co}]$/u;
+const MARK_RE = /^\p{M}$/u;
+
+function classOf(c: number): number {
+  let k = CLASS[c]!;
+  if (k === 0) {
+    const ch = String.fromCharCode(c);
+    k = START_RE.test(ch) ? 1 : MARK_RE.test(ch) ? 2 : 3;
+    CLASS[c] = k;
+  }
+  return k;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Token start and end offsets, as TOKEN_RE finds them: a loop over a table of code units, or the
+ * pattern itself for text with characters beyond the BMP (surrogate pairs).
+ */
+export function tokenOffsets(text: string, at: number[], end: number[]): void {
+  if (SURROGATE.test(text)) {
+    TOKEN_RE.lastIndex = 0;
+    for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
+      at.push(m.index);
+      end.push(m.index + m[0].length);
+    }
+    return;
+  }
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && classOf(text.charCodeAt(i)) !== 1) i++;
+    if (i === n) break;
+    at.push(i);
+    for (i++; i < n; i++) {
+      const k = classOf(text.charCodeAt(i));
+      if (k !== 1 && k !== 2) break;
+    }
+    end.push(i);
+  }
+}
+
 /** [start, end) of the window with the most distinct keys, then the most keyed tokens. */
-function bestWindow(key: readonly (string | null)[], size: number): [number, number] {
+export function bestWindow(key: readonly (string | null)[], size: number): [number, number] {
   const n = key.length;
   if (n <= size) return [0, n];
   const counts = new Map<string, number>();
