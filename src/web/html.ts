@@ -11,8 +11,11 @@ export class SafeHtml {
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+const SPECIAL = /[&<>"']/;
+
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ESC[c]!);
+  // Most values (ids, dates, names, plain titles) have nothing to escape: no new string then.
+  return SPECIAL.test(s) ? s.replace(/[&<>"']/g, (c) => ESC[c]!) : s;
 }
 
 type Value = SafeHtml | string | number | boolean | null | undefined | readonly Value[];

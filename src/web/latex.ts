@@ -32,6 +32,8 @@ function findCloser(text: string, from: number, closer: string): number {
   return -1;
 }
 
+const DELIMITER = /[$\\]/g;
+
 /** Splits one paragraph into plain and math runs. Linear: each kind of opener fails its search at most once. */
 export function splitMath(text: string): Run[] {
   const runs: Run[] = [];
@@ -58,8 +60,11 @@ export function splitMath(text: string): Run[] {
     } else if (c === '$') {
       open = text[i + 1] === '$' ? '$$' : '$';
     } else {
-      plain += c;
-      i++;
+      // Plain text up to the next `$` or backslash, in one piece.
+      DELIMITER.lastIndex = i;
+      const j = DELIMITER.exec(text)?.index ?? text.length;
+      plain += text.slice(i, j);
+      i = j;
       continue;
     }
     const start = i + open.length;

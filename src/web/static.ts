@@ -22,6 +22,8 @@ interface Asset {
   body: Buffer;
   type: string;
   etag: string;
+  /** The body decoded, kept once asked for (an inlined stylesheet goes into every page). */
+  text?: string;
 }
 
 export interface StaticMount {
@@ -58,7 +60,9 @@ export class StaticFiles {
   text(prefix: string, name: string): string {
     const mount = this.mounts.find((m) => m.prefix === prefix);
     const asset = mount && this.load(mount, name);
-    return asset ? asset.body.toString('utf8') : '';
+    if (!asset) return '';
+    asset.text ??= asset.body.toString('utf8');
+    return asset.text;
   }
 
   /** The URL of a file under a mount, versioned by its content hash. */
