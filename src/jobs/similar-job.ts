@@ -1,4 +1,4 @@
-import { similarPapers } from '../search/similar.ts';
+import { similarNeighbours } from '../search/similar.ts';
 import { papersWithoutSimilar } from '../store/similar.ts';
 import type { JobDefinition } from './scheduler.ts';
 
@@ -10,7 +10,7 @@ export function similarJob(intervalMs = 10 * 60_000, batch = 1000): JobDefinitio
     leaseMs: 30 * 60_000,
     async run(app) {
       const keys = await papersWithoutSimilar(app.db, batch);
-      for (const key of keys) await similarPapers(app.db, key, { k: 10, now: app.now() });
+      for (const key of keys) await similarNeighbours(app.db, key, { k: 10, now: app.now() });
       return `${keys.length} papers' neighbours computed`;
     },
   };

@@ -52,28 +52,34 @@ export async function distinctiveTerms(sql: Sql, p: StoredPaper, corpusSize: num
   return top.filter((x) => kept.has(x.w)).map((x) => x.w);
 }
 
+/** The neighbours of a paper, before their papers are read: ids and scores, best first. */
+export interface SimilarNeighbours {
+  paper: StoredPaper;
+  method: 'more-like-this' | 'vector';
+  cached: boolean;
+  neighbours: Neighbour[];
+}
+
+export interface SimilarOptions {
+  k?: number;
+  now?: Date;
+  semantic?: SemanticIndex | null | undefined;
+  /** The paper, when the caller has it already. */
+  paper?: StoredPaper;
+}
+
 /**
- * The papers most like one paper: its nearest vectors when search by meaning is on and the paper
- * has been embedded (fast enough to need no cache), otherwise BM25 more-like-this, cached.
+ * The papers most like one paper, as ids and scores: its nearest vectors when search by meaning
+ * is on and the paper has been embedded (fast enough to need no cache), otherwise BM25
+ * more-like-this, cached.
  */
-export async function similarPapers(
-  sql: Sql,
-  key: string,
-  opts: { k?: number; now?: Date; semantic?: SemanticIndex | null | undefined; /** The paper, when the caller has it already. */ paper?: StoredPaper } = {},
-): Promise<SimilarAnswer | undefined> {
+export async function similarNeighbours(sql: Sql, key: string, opts: SimilarOptions = {}): Promise<SimilarNeighbours | undefined> {
   const k = Math.max(1, Math.min(opts.k ?? 10, 50));
   const now = opts.now ?? new Date();
   const paper = opts.paper?.key === key ? opts.paper : await getPaper(sql, key);
   if (!paper) return undefined;
   const near = opts.semantic ? await opts.semantic.neighbours(sql, paper.id, k) : undefined;
-  if (near?.length) {
-    const papers = await papersByIds(sql, near.map((n) => n.id));
-    const results = near.flatMap((n) => {
-      const p = papers.get(n.id);
-      return p ? [{ ...p, score: Math.round(n.score * 1e4) / 1e4 }] : [];
-    });
-    return { paper, method: 'vector', cached: false, results };
-  }
+  if (near?.length) return { paper, method: 'vector', cached: false, neighbours: near };
   const size = await countPapers(sql);
   const cached = await cachedSimilar(sql, paper.id);
   let neighbours: Neighbour[];
@@ -92,11 +98,20 @@ export async function similarPapers(
     await storeSimilar(sql, paper.id, { method: 'more-like-this', corpusSize: size, computedAt: now.toISOString(), neighbours });
     fresh = true;
   }
-  const top = neighbours.slice(0, k);
-  const papers = await papersByIds(sql, top.map((n) => n.id));
-  const results = top.flatMap((n) => {
+  return { paper, method: 'more-like-this', cached: !fresh, neighbours: neighbours.slice(0, k) };
+}
+
+/**
+ * The papers most like one paper, read in full with their scores (the API and the CLI). Pages that
+ * only link to them read cards instead: `similarNeighbours` with `paperCards`.
+ */
+export async function similarPapers(sql: Sql, key: string, opts: SimilarOptions = {}): Promise<SimilarAnswer | undefined> {
+  const near = await similarNeighbours(sql, key, opts);
+  if (!near) return undefined;
+  const papers = await papersByIds(sql, near.neighbours.map((n) => n.id));
+  const results = near.neighbours.flatMap((n) => {
     const p = papers.get(n.id);
     return p ? [{ ...p, score: Math.round(n.score * 1e4) / 1e4 }] : [];
   });
-  return { paper, method: 'more-like-this', cached: !fresh, results };
+  return { paper: near.paper, method: near.method, cached: near.cached, results };
 }

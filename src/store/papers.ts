@@ -213,6 +213,23 @@ export async function papersByIds(sql: Sql, ids: readonly number[]): Promise<Map
   return out;
 }
 
+/** What a list of links to papers shows: title and authors. */
+export type PaperCard = Pick<StoredPaper, 'id' | 'key' | 'title' | 'authors'>;
+
+/** Cards of papers by internal id: only the columns a link list needs (no abstract to read). */
+export async function paperCards(sql: Sql, ids: readonly number[]): Promise<Map<number, PaperCard>> {
+  const out = new Map<number, PaperCard>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await sql.all<{ id: number; key: string; title: string; authors: string }>(
+      `SELECT id, key, title, authors FROM papers WHERE id IN (${chunk.map(() => '?').join(',')})`,
+      chunk,
+    );
+    for (const r of rows) out.set(r.id, { id: r.id, key: r.key, title: r.title, authors: parseJson(r.authors, []) });
+  }
+  return out;
+}
+
 /** Internal ids of papers by public key. */
 export async function idsByKeys(sql: Sql, keys: readonly string[]): Promise<Map<string, number>> {
   if (!keys.length) return new Map();

@@ -5,8 +5,8 @@ import { decayedPoints } from '../../ranking/score.ts';
 import { keywordMatch } from '../../search/fts-expr.ts';
 import { search } from '../../search/hybrid.ts';
 import { parseQuery } from '../../search/query.ts';
-import { similarPapers } from '../../search/similar.ts';
-import { countPapers, getPaper, idsByKeys, papersByIds, papersInCategory, type StoredPaper } from '../../store/papers.ts';
+import { similarNeighbours } from '../../search/similar.ts';
+import { countPapers, getPaper, idsByKeys, papersByIds, paperCards, papersInCategory, type PaperCard, type StoredPaper } from '../../store/papers.ts';
 import { newestMatching } from '../../store/search.ts';
 import { countTrending, signalHistory, trendingOf, voteCounts } from '../../store/trending.ts';
 import type { Web } from '../context.ts';
@@ -170,8 +170,9 @@ export function registerPages(server: FastifyInstance, web: Web): void {
       voteCounts(app.db, p.id, new Date(now.getTime() - 86_400_000).toISOString()),
       votedBy(app.db, visitorKey(ctx.visitor), [p.id]),
       signalHistory(app.db, p.id),
-      similarPapers(app.db, p.key, { k: 10, now, semantic: app.search.current().semantic, paper: p }),
+      similarNeighbours(app.db, p.key, { k: 10, now, semantic: app.search.current().semantic, paper: p }),
     ]);
+    const cards = similar ? await paperCards(app.db, similar.neighbours.map((n) => n.id)) : new Map<number, PaperCard>();
     const s = stats.get(p.id);
     const body = layout(
       ctx,
@@ -184,7 +185,7 @@ export function registerPages(server: FastifyInstance, web: Web): void {
         decayed: s ? decayedPoints(s.hot, now.getTime(), app.config.trending.halfLifeHours) : 0,
         weights: app.config.trending,
         signals,
-        similar: { method: similar?.method ?? 'more-like-this', results: similar?.results ?? [] },
+        similar: { method: similar?.method ?? 'more-like-this', results: (similar?.neighbours ?? []).flatMap((n) => cards.get(n.id) ?? []) },
       }),
     );
     return send(reply, body);

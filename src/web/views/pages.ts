@@ -1,7 +1,7 @@
 import { compact, WINDOW_LABELS, WINDOWS, type TrendingPage } from '../../ranking/trending.ts';
 import type { TrendingWeights } from '../../ranking/score.ts';
 import type { SearchAnswer } from '../../search/service.ts';
-import type { StoredPaper } from '../../store/papers.ts';
+import type { PaperCard, StoredPaper } from '../../store/papers.ts';
 import type { TrendingRow } from '../../store/trending.ts';
 import { signalChart } from '../chart.ts';
 import { html, raw, type SafeHtml } from '../html.ts';
@@ -160,7 +160,7 @@ export interface PaperView {
   decayed: number;
   weights: TrendingWeights;
   signals: { name: string; value: number; observedAt: string }[];
-  similar: { method: string; results: StoredPaper[] };
+  similar: { method: string; results: PaperCard[] };
 }
 
 const count = (n: number, one: string) => `${compact(n)} ${n === 1 ? one : `${one}s`}`;
