@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lastJson, removeDir, ROOT, runCli, SHARED, tempDir, TEST_PG_URL } from './helpers/app.ts';
@@ -188,6 +189,25 @@ test('a data dir over several runs: migrate, ingest, re-ingest, stats, secret ke
     await t.test('the secret key was generated once and reused by every run', () => {
       assert.equal(readFileSync(secretFile, 'utf8'), secret);
     });
+  });
+});
+
+test('processes starting together on a new data dir agree on one secret key', async () => {
+  await withDataDir(async (dir) => {
+    const config = path.join(ROOT, 'src/config/config.ts');
+    const script = `const { loadConfig } = await import(${JSON.stringify(config)}); console.log(loadConfig({ PAPERBOY_DATA_DIR: ${JSON.stringify(dir)} }).secretKey);`;
+    const run = () =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT }, (error, out, err) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out, err }),
+        );
+      });
+    const results = await Promise.all(Array.from({ length: 8 }, run));
+    for (const r of results) assert.equal(r.code, 0, r.err);
+    const secrets = new Set(results.map((r) => r.out.trim()));
+    assert.equal(secrets.size, 1, [...secrets].join(' / '));
+    assert.equal(readFileSync(path.join(dir, 'secret.key'), 'utf8').trim(), [...secrets][0]);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no candidate left behind');
   });
 });
 

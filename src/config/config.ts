@@ -1,6 +1,6 @@
 import { parseWeights, type TrendingWeights } from '../ranking/score.ts';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -238,13 +238,28 @@ function readKey(v: string): string {
   }
 }
 
-/** Reads the secret from the data dir, creating it once when absent. */
+/**
+ * Reads the secret from the data dir, creating it once when absent. Processes that start together
+ * on a new data dir (web and worker) agree on one secret: each writes its own candidate to a
+ * temporary file and links it into place, which succeeds for exactly one of them and publishes the
+ * file whole; the others read the winner's.
+ */
 function loadOrCreateSecret(dataDir: string): string {
   const file = path.join(dataDir, 'secret.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    const candidate = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(candidate, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(candidate, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(candidate, { force: true });
+    }
+  }
+  const secret = readFileSync(file, 'utf8').trim();
+  if (!secret) throw new ConfigError(`config: ${file} is empty; delete it to have a new secret made, or set SECRET_KEY`);
   return secret;
 }
 
