@@ -55,7 +55,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,7 +67,7 @@ import { CorpusGenerator, DEFAULT_DATA_DIR, loadSources, makeQueries, prng } fro
 import { ensurePrepared as ensureDigestData } from './digest-prepare.ts';
 import { ensureDatabase } from './search-build.ts';
 import { OUT, ROOT, round, flags } from './search-lib.ts';
-import { cpuSeconds, machineBusySeconds } from './web-load.ts';
+import { autocannon, cpuSeconds, machineBusySeconds, type AcClient, type AcInstance, type AcRequest } from './web-load.ts';
 import { ensurePrepared as ensureWebData } from './web-prepare.ts';
 import { Sink } from './sink-client.ts';
 
@@ -760,26 +759,6 @@ async function digestPart(o: Options, pg: Pg | null): Promise<{ runs: DigestRun[
 // ---------------------------------------------------------------------------------------------
 // Web
 
-interface AcRequest {
-  path: string;
-  headers?: Record<string, string>;
-}
-interface AcClient {
-  setRequests(requests: AcRequest[]): void;
-}
-interface AcInstance extends Promise<unknown> {
-  on(event: 'response', fn: (client: AcClient, statusCode: number, resBytes: number, responseTime: number) => void): this;
-  on(event: 'reqError', fn: (err: Error) => void): this;
-  stop(): void;
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (opts: {
-  url: string;
-  connections: number;
-  duration: number;
-  timeout?: number;
-  headers?: Record<string, string>;
-  setupClient?: (client: AcClient) => void;
-}) => AcInstance;
 
 interface WebLoad {
   rps: number;

@@ -12,17 +12,17 @@ import { ROOT, round } from './search-lib.ts';
 // ---------------------------------------------------------------------------------------------
 // autocannon (CommonJS, no types of its own)
 
-interface AcRequest {
+export interface AcRequest {
   path: string;
   method?: string;
   headers?: Record<string, string>;
 }
 
-interface AcClient {
+export interface AcClient {
   setRequests(requests: AcRequest[]): void;
 }
 
-interface AcOptions {
+export interface AcOptions {
   url: string;
   connections: number;
   duration: number;
@@ -32,13 +32,13 @@ interface AcOptions {
   setupClient?: (client: AcClient) => void;
 }
 
-interface AcInstance extends Promise<unknown> {
+export interface AcInstance extends Promise<unknown> {
   on(event: 'response', fn: (client: AcClient, statusCode: number, resBytes: number, responseTime: number) => void): this;
   on(event: 'reqError', fn: (err: Error) => void): this;
   stop(): void;
 }
 
-const autocannon = createRequire(import.meta.url)('autocannon') as (opts: AcOptions) => AcInstance;
+export const autocannon = createRequire(import.meta.url)('autocannon') as (opts: AcOptions) => AcInstance;
 
 export interface LoadResult {
   /** 2xx responses per second over the measured window. */
